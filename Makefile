@@ -1,0 +1,163 @@
+# SPDX-License-Identifier: MIT
+# Weft: the one entry point. See README.md.
+#
+#   make run  [ARCH=riscv64] [APP=hello | APP_DIR=path] [SMP=1] [MEM=256M] [ARGS="... -- argv"]
+#   make test        every test on every arch
+#   make deps        install Debian packages and build newlib (run first by the others)
+#   make image       build the image only
+#   make bench       benchmarks (docs/BENCHMARKS.md)
+
+ARCH ?= riscv64
+APP ?= hello
+SMP ?= 1
+MEM ?= 256M
+ARGS ?=
+PORT ?= 8080
+TIMEOUT ?= 0
+SANITIZE ?=
+V ?= 0
+
+ARCHES := riscv64 aarch64 x86_64 hosted
+ifeq ($(filter $(ARCH),$(ARCHES)),)
+$(error ARCH=$(ARCH) is not one of: $(ARCHES))
+endif
+
+ifdef APP_DIR
+APP_DIR := $(abspath $(APP_DIR))
+APP_NAME := $(notdir $(APP_DIR))
+else
+APP_DIR := apps/$(APP)
+APP_NAME := $(APP)
+endif
+ifeq ($(wildcard $(APP_DIR)/*.c),)
+$(error no app: $(APP_DIR) has no .c files)
+endif
+
+BUILD_ROOT := build
+VARIANT := $(ARCH)$(if $(SANITIZE),-$(SANITIZE))$(if $(FAILING_TEST),-failing)
+B := $(BUILD_ROOT)/$(VARIANT)/$(APP_NAME)
+NEWLIB := $(BUILD_ROOT)/$(ARCH)/newlib
+DEPS_STAMP := $(BUILD_ROOT)/.deps-stamp
+PYTHON := /usr/bin/python3
+
+ifeq ($(V),1)
+Q :=
+quiet = @true
+else
+Q := @
+quiet = @printf '  %-7s %s\n'
+endif
+
+# ---- sources ----
+KERNEL_SRCS := $(wildcard kernel/*.c)
+DRIVER_SRCS := drivers/dt/fdt.c drivers/irq/irqchip.c
+APP_SRCS := $(wildcard $(APP_DIR)/*.c)
+APP_CFLAGS :=
+WEFT_TESTS :=
+-include $(APP_DIR)/app.mk
+ifeq ($(WEFT_TESTS),1)
+TEST_SRCS := $(wildcard kernel/tests/*.[cS] drivers/*/tests/*.[cS] libc/tests/*.[cS] \
+	arch/$(ARCH)/tests/*.[cS])
+endif
+
+# ---- flags (arch.mk adds to them) ----
+WARN := -Wall -Wextra -Werror
+CFLAGS := -std=gnu11 -O2 -g $(WARN) -fno-omit-frame-pointer -fno-strict-aliasing -fno-common \
+	-fno-stack-protector -MMD -MP -DWEFT_APP_NAME='"$(APP_NAME)"' \
+	$(if $(FAILING_TEST),-DWEFT_FAILING_TEST)
+INCLUDES := -Ikernel/include -Idrivers/include -Iarch/$(ARCH)/include -Ilibc/include
+ASFLAGS := -D__ASSEMBLY__
+LDFLAGS :=
+LIBS :=
+
+include arch/$(ARCH)/arch.mk
+
+ARCH_SRCS := $(wildcard arch/$(ARCH)/*.c arch/$(ARCH)/*.S boot/$(ARCH)/*.c boot/$(ARCH)/*.S)
+SRCS := $(ARCH_SRCS) $(KERNEL_SRCS) $(DRIVER_SRCS) $(ARCH_DRIVERS) $(LIBC_SRCS) $(TEST_SRCS)
+OBJS := $(patsubst %,$(B)/obj/%.o,$(SRCS))
+APP_OBJS := $(patsubst $(APP_DIR)/%,$(B)/app/%.o,$(APP_SRCS))
+ALL_OBJS := $(OBJS) $(APP_OBJS)
+
+.PHONY: all deps image run test bench gdb clean distclean format format-check print-%
+all: image
+
+deps: $(DEPS_STAMP)
+$(DEPS_STAMP): scripts/deps.sh scripts/build-newlib.sh
+	$(Q)scripts/deps.sh $(BUILD_ROOT)
+	$(Q)touch $@
+
+$(B)/obj/%.c.o: %.c | $(DEPS_STAMP)
+	$(quiet) CC $<
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CC) $(CFLAGS) $(ARCH_CFLAGS) $(KERNEL_CFLAGS) $(CFLAGS_$(notdir $<)) $(INCLUDES) -c $< -o $@
+
+$(B)/obj/%.S.o: %.S | $(DEPS_STAMP)
+	$(quiet) AS $<
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CC) $(CFLAGS) $(ARCH_CFLAGS) $(ASFLAGS) $(INCLUDES) -c $< -o $@
+
+# App code sees only the public header and the C library, and its main()
+# becomes app_main() (kernel/include/kernel/libc.h).
+$(B)/app/%.c.o: $(APP_DIR)/%.c | $(DEPS_STAMP)
+	$(quiet) CC $(if $(filter apps/%,$(APP_DIR)),$(APP_DIR)/$*.c,$*.c)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CC) $(CFLAGS) $(ARCH_CFLAGS) $(APP_CFLAGS) -Dmain=app_main -Ilibc/include -c $< -o $@
+
+# Two links: the second carries the symbol table of the first, placed after
+# all code so that no function moves (kernel/include/kernel/ksym.h).
+$(B)/pass1.elf: $(ALL_OBJS) $(LINKER_SCRIPT)
+	$(quiet) LD $@
+	$(Q)$(LINK) -o $@ $(ALL_OBJS) $(LIBS)
+
+$(B)/ksyms.S: $(B)/pass1.elf scripts/ksyms.sh
+	$(quiet) KSYMS $@
+	$(Q)scripts/ksyms.sh $(NM) $< > $@
+
+$(B)/ksyms.o: $(B)/ksyms.S
+	$(Q)$(CC) $(ARCH_CFLAGS) -c $< -o $@
+
+$(B)/weft.elf: $(ALL_OBJS) $(B)/ksyms.o $(LINKER_SCRIPT)
+	$(quiet) LD $@
+	$(Q)$(LINK) -o $@ $(ALL_OBJS) $(B)/ksyms.o $(LIBS)
+
+# The device tree that the FDT parser's tests read.
+$(B)/obj/kernel/tests/fdt_blob.S.o: $(B)/fdt_test.dtb
+$(B)/obj/kernel/tests/fdt_blob.S.o: ASFLAGS += -Wa,-I$(B)
+$(B)/fdt_test.dtb: kernel/tests/fdt_test.dts | $(DEPS_STAMP)
+	$(quiet) DTC $<
+	$(Q)mkdir -p $(dir $@)
+	$(Q)dtc -q -I dts -O dtb -o $@ $<
+
+image: $(IMAGE)
+
+# The runner streams the console, enforces TIMEOUT (seconds, 0 = none) and
+# exits with the status main returned.
+run: $(IMAGE)
+	$(Q)$(PYTHON) scripts/run.py --timeout $(TIMEOUT) -- $(RUN_CMD)
+
+print-%:
+	@echo '$($*)'
+
+# ---- tests ----
+TEST_ARCHES ?= $(ARCHES)
+test: $(DEPS_STAMP)
+	$(Q)scripts/test.sh $(TEST_ARCHES)
+
+bench: $(DEPS_STAMP)
+	$(Q)scripts/bench.sh
+
+format:
+	$(Q)clang-format -i $$(git ls-files '*.c' '*.h')
+
+format-check:
+	$(Q)clang-format --dry-run --Werror $$(git ls-files '*.c' '*.h')
+
+# Keeps the built newlib (build/<arch>/newlib) and the deps stamp.
+clean:
+	rm -rf $(filter-out %/newlib,$(wildcard $(BUILD_ROOT)/*/*))
+
+# Also removes the built newlib and the deps stamp.
+distclean:
+	rm -rf $(BUILD_ROOT)
+
+-include $(ALL_OBJS:.o=.d)

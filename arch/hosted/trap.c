@@ -1,0 +1,117 @@
+// SPDX-License-Identifier: MIT
+/*
+ * hosted: CPU exceptions are signals. SIGSEGV, SIGBUS, SIGILL and SIGFPE run
+ * on an alternate signal stack (so that a blown stack can still be reported)
+ * and become kernel_fault() with the registers from the ucontext.
+ */
+#define _GNU_SOURCE
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <ucontext.h>
+
+#include <arch.h>
+#include <kernel/printk.h>
+#include "hosted.h"
+
+struct trap_frame {
+	ucontext_t *uc;
+};
+
+#define ALTSTACK_SIZE (64 * 1024)
+
+static const char *fault_cause(int sig, int code, const ucontext_t *uc)
+{
+	switch (sig) {
+	case SIGSEGV: {
+		bool write = (uc->uc_mcontext.gregs[REG_ERR] & 2) != 0;
+
+		if (code == SEGV_ACCERR)
+			return write ? "page fault: write to a protected page"
+				     : "page fault: read or execute of a protected page";
+		return write ? "page fault: write to an unmapped address"
+			     : "page fault: read of an unmapped address";
+	}
+	case SIGBUS:
+		return code == BUS_ADRALN ? "misaligned access" : "bus error";
+	case SIGILL:
+		return "illegal instruction";
+	case SIGFPE:
+		return code == FPE_INTDIV ? "integer divide by zero" : "arithmetic exception";
+	case SIGTRAP:
+		return "breakpoint";
+	default:
+		return "unexpected signal";
+	}
+}
+
+static void fault_signal(int sig, siginfo_t *si, void *ucv)
+{
+	ucontext_t *uc = ucv;
+	struct trap_frame tf = { uc };
+	struct fault_info fi = {
+		.cause = fault_cause(sig, si->si_code, uc),
+		.addr = (uintptr_t)si->si_addr,
+		.has_addr = sig == SIGSEGV || sig == SIGBUS,
+	};
+
+	hosted_irq.disabled = 1;
+	kernel_fault(&tf, &fi);
+}
+
+void hosted_trap_init(void)
+{
+	static const int sigs[] = { SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGTRAP };
+	stack_t ss = { .ss_sp = malloc(ALTSTACK_SIZE), .ss_size = ALTSTACK_SIZE };
+	struct sigaction sa;
+
+	if (ss.ss_sp)
+		sigaltstack(&ss, NULL);
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_sigaction = fault_signal;
+	sa.sa_flags = SA_SIGINFO | SA_ONSTACK;
+	sigemptyset(&sa.sa_mask);
+	for (unsigned i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		sigaction(sigs[i], &sa, NULL);
+}
+
+uintptr_t arch_frame_pc(const struct trap_frame *tf)
+{
+	return (uintptr_t)tf->uc->uc_mcontext.gregs[REG_RIP];
+}
+
+uintptr_t arch_frame_fp(const struct trap_frame *tf)
+{
+	return (uintptr_t)tf->uc->uc_mcontext.gregs[REG_RBP];
+}
+
+void arch_frame_dump(const struct trap_frame *tf)
+{
+	static const struct {
+		const char *name;
+		int reg;
+	} regs[] = {
+		{ "rax", REG_RAX }, { "rbx", REG_RBX }, { "rcx", REG_RCX }, { "rdx", REG_RDX },
+		{ "rsi", REG_RSI }, { "rdi", REG_RDI }, { "rbp", REG_RBP }, { "rsp", REG_RSP },
+		{ "r8", REG_R8 },   { "r9", REG_R9 },   { "r10", REG_R10 }, { "r11", REG_R11 },
+		{ "r12", REG_R12 }, { "r13", REG_R13 }, { "r14", REG_R14 }, { "r15", REG_R15 },
+		{ "rip", REG_RIP }, { "rflags", REG_EFL },
+	};
+	const greg_t *g = tf->uc->uc_mcontext.gregs;
+
+	for (unsigned i = 0; i < sizeof(regs) / sizeof(regs[0]); i++)
+		printk("  %-6s %016llx%s", regs[i].name, (unsigned long long)g[regs[i].reg],
+		       i % 4 == 3 || i + 1 == sizeof(regs) / sizeof(regs[0]) ? "\n" : "");
+}
+
+/* x86-64 frame: [fp] = caller's fp, [fp + 8] = return address. */
+bool arch_frame_next(uintptr_t *fp, uintptr_t *pc, uintptr_t lo, uintptr_t hi)
+{
+	uintptr_t f = *fp;
+
+	if (!f || (f & 7) || f < lo || f + 16 > hi)
+		return false;
+	*pc = ((uintptr_t *)f)[1];
+	*fp = ((uintptr_t *)f)[0];
+	return true;
+}

@@ -1,0 +1,251 @@
+// SPDX-License-Identifier: MIT
+/*
+ * newlib's system call layer (built with --disable-newlib-supplied-syscalls):
+ * the console for stdio, the arch clock for time, the early arena for sbrk,
+ * and clean errors for what a unikernel does not have (files, processes).
+ */
+#include <errno.h>
+#include <stdint.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <sys/times.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <arch.h>
+#include <kernel/console.h>
+#include <kernel/mem.h>
+#include <kernel/panic.h>
+#include <kernel/time.h>
+
+#undef errno
+extern int errno;
+
+static int is_console(int fd)
+{
+	return fd >= 0 && fd <= 2;
+}
+
+int _write(int fd, const void *buf, size_t len)
+{
+	if (!is_console(fd) || fd == 0) {
+		errno = EBADF;
+		return -1;
+	}
+	console_write(buf, len);
+	return (int)len;
+}
+
+/* Console input: waits for the first byte, then returns what is waiting. */
+int _read(int fd, void *buf, size_t len)
+{
+	char *p = buf;
+	size_t n = 0;
+	int c;
+
+	if (fd != 0) {
+		errno = EBADF;
+		return -1;
+	}
+	while (n < len) {
+		c = console_getc();
+		if (c < 0) {
+			if (n)
+				break;
+			arch_cpu_relax();
+			continue;
+		}
+		p[n++] = (char)(c == '\r' ? '\n' : c);
+		if (c == '\r' || c == '\n')
+			break;
+	}
+	return (int)n;
+}
+
+void _exit(int status)
+{
+	kernel_exit(status);
+}
+
+int _kill(int pid, int sig)
+{
+	if (pid == 1)
+		kernel_exit(128 + sig);
+	errno = ESRCH;
+	return -1;
+}
+
+int _getpid(void)
+{
+	return 1;
+}
+
+void *_sbrk(ptrdiff_t incr)
+{
+	void *p = mem_sbrk(incr);
+
+	if (!p) {
+		errno = ENOMEM;
+		return (void *)-1;
+	}
+	return p;
+}
+
+int _isatty(int fd)
+{
+	if (is_console(fd))
+		return 1;
+	errno = EBADF;
+	return 0;
+}
+
+int _fstat(int fd, struct stat *st)
+{
+	if (!is_console(fd)) {
+		errno = EBADF;
+		return -1;
+	}
+	*st = (struct stat){ .st_mode = S_IFCHR };
+	return 0;
+}
+
+int _close(int fd)
+{
+	if (is_console(fd))
+		return 0;
+	errno = EBADF;
+	return -1;
+}
+
+off_t _lseek(int fd, off_t off, int whence)
+{
+	(void)off;
+	(void)whence;
+	errno = is_console(fd) ? ESPIPE : EBADF;
+	return -1;
+}
+
+/* There is no filesystem. */
+int _open(const char *path, int flags, ...)
+{
+	(void)path;
+	(void)flags;
+	errno = ENOSYS;
+	return -1;
+}
+
+int _stat(const char *path, struct stat *st)
+{
+	(void)path;
+	(void)st;
+	errno = ENOSYS;
+	return -1;
+}
+
+int _link(const char *old, const char *new)
+{
+	(void)old;
+	(void)new;
+	errno = ENOSYS;
+	return -1;
+}
+
+int _unlink(const char *path)
+{
+	(void)path;
+	errno = ENOSYS;
+	return -1;
+}
+
+/* There are no processes. */
+int _fork(void)
+{
+	errno = ENOSYS;
+	return -1;
+}
+
+int _execve(const char *path, char *const argv[], char *const envp[])
+{
+	(void)path;
+	(void)argv;
+	(void)envp;
+	errno = ENOSYS;
+	return -1;
+}
+
+int _wait(int *status)
+{
+	(void)status;
+	errno = ECHILD;
+	return -1;
+}
+
+clock_t _times(struct tms *t)
+{
+	clock_t ticks = (clock_t)(now_ns() / (NSEC_PER_SEC / CLOCKS_PER_SEC));
+
+	if (t)
+		*t = (struct tms){ .tms_utime = ticks };
+	return ticks;
+}
+
+/* The wall clock starts at the epoch: there is no RTC driver yet. */
+int _gettimeofday(struct timeval *tv, void *tz)
+{
+	(void)tz;
+	uint64_t ns = now_ns();
+
+	tv->tv_sec = (time_t)(ns / NSEC_PER_SEC);
+	tv->tv_usec = (suseconds_t)(ns % NSEC_PER_SEC / NSEC_PER_USEC);
+	return 0;
+}
+
+int clock_gettime(clockid_t id, struct timespec *ts)
+{
+	if (id != CLOCK_MONOTONIC && id != CLOCK_REALTIME) {
+		errno = EINVAL;
+		return -1;
+	}
+	uint64_t ns = now_ns();
+
+	ts->tv_sec = (time_t)(ns / NSEC_PER_SEC);
+	ts->tv_nsec = (long)(ns % NSEC_PER_SEC);
+	return 0;
+}
+
+int clock_getres(clockid_t id, struct timespec *res)
+{
+	if (id != CLOCK_MONOTONIC && id != CLOCK_REALTIME) {
+		errno = EINVAL;
+		return -1;
+	}
+	uint64_t ns = NSEC_PER_SEC / arch_cycles_hz();
+
+	res->tv_sec = 0;
+	res->tv_nsec = (long)(ns ? ns : 1);
+	return 0;
+}
+
+int nanosleep(const struct timespec *req, struct timespec *rem)
+{
+	if (req->tv_sec < 0 || req->tv_nsec < 0 || req->tv_nsec >= (long)NSEC_PER_SEC) {
+		errno = EINVAL;
+		return -1;
+	}
+	time_sleep_irq((uint64_t)req->tv_sec * NSEC_PER_SEC + (uint64_t)req->tv_nsec);
+	if (rem)
+		*rem = (struct timespec){ 0, 0 };
+	return 0;
+}
+
+int usleep(useconds_t us)
+{
+	time_sleep_irq((uint64_t)us * NSEC_PER_USEC);
+	return 0;
+}
+
+unsigned sleep(unsigned s)
+{
+	time_sleep_irq((uint64_t)s * NSEC_PER_SEC);
+	return 0;
+}

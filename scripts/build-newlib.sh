@@ -1,0 +1,79 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# Build newlib from Debian's newlib-source tarball for one arch into
+# build/<arch>/newlib. Usage: scripts/build-newlib.sh <arch> [build-root]
+set -eu
+
+arch=$1
+root=${2:-build}
+tarball=$(ls /usr/src/newlib/newlib-*.tar.* 2>/dev/null | head -n 1)
+[ -n "$tarball" ] || { echo "build-newlib: no tarball in /usr/src/newlib (install newlib-source)" >&2; exit 1; }
+
+mkdir -p "$root"
+root=$(cd "$root" && pwd)
+prefix=$root/$arch/newlib
+stamp=$prefix/.stamp
+[ -f "$stamp" ] && [ "$(cat "$stamp")" = "$(basename "$tarball")" ] && exit 0
+
+# Every arch builds with per-task reentrancy (__getreent) and retargetable
+# locks, which libc/ provides; the kernel supplies the syscalls.
+common="-O2 -g -ffunction-sections -fdata-sections -D__DYNAMIC_REENT__ -fno-stack-protector"
+case $arch in
+riscv64)
+	target=riscv64-unknown-elf
+	tools=riscv64-unknown-elf-
+	cflags="$common -mcmodel=medany"
+	;;
+aarch64)
+	# The Linux cross compiler, used freestanding for a bare-metal target.
+	target=aarch64-none-elf
+	tools=aarch64-linux-gnu-
+	cflags="$common -ffreestanding -fno-pie"
+	;;
+x86_64)
+	# The x86_64 image is a PE/COFF EFI application: position independent,
+	# and no red zone, because interrupts arrive on the current stack.
+	target=x86_64-none-elf
+	tools=
+	cflags="$common -ffreestanding -fpic -mno-red-zone"
+	;;
+*)
+	echo "build-newlib: no newlib for arch '$arch'" >&2
+	exit 1
+	;;
+esac
+
+src=$root/src
+mkdir -p "$src"
+# Debian's tarball unpacks to a directory of its own naming ("newlib-salsa").
+name=$(tar -tf "$tarball" | head -n 1 | cut -d/ -f1)
+if [ ! -f "$src/$name/.unpacked" ]; then
+	rm -rf "${src:?}/$name"
+	tar -C "$src" -xf "$tarball"
+	touch "$src/$name/.unpacked"
+fi
+
+obj=$root/$arch/newlib-build
+rm -rf "$obj" "$prefix"
+mkdir -p "$obj"
+cd "$obj"
+echo "  NEWLIB  $arch ($name, log in $obj/build.log)"
+{
+	"$src/$name/configure" --target=$target --prefix="$prefix" \
+		--disable-multilib --disable-newlib-supplied-syscalls \
+		--enable-newlib-retargetable-locking --enable-newlib-io-long-long \
+		--enable-newlib-io-c99-formats --disable-nls \
+		CC_FOR_TARGET="${tools}gcc" AR_FOR_TARGET="${tools}ar" \
+		AS_FOR_TARGET="${tools}as" LD_FOR_TARGET="${tools}ld" \
+		NM_FOR_TARGET="${tools}nm" RANLIB_FOR_TARGET="${tools}ranlib" \
+		OBJDUMP_FOR_TARGET="${tools}objdump" \
+		CFLAGS_FOR_TARGET="$cflags"
+	make -j"$(nproc)" all-target-newlib
+	make install-target-newlib
+} >build.log 2>&1 || { tail -n 30 build.log >&2; echo "build-newlib: $arch failed" >&2; exit 1; }
+
+# Flatten <prefix>/<target>/{include,lib} to <prefix>/{include,lib}.
+mv "$prefix/$target/include" "$prefix/include"
+mv "$prefix/$target/lib" "$prefix/lib"
+rm -rf "${prefix:?}/$target" "$obj"
+basename "$tarball" >"$stamp"
