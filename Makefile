@@ -131,9 +131,22 @@ $(B)/fdt_test.dtb: kernel/tests/fdt_test.dts | $(DEPS_STAMP)
 image: $(IMAGE)
 
 # The runner streams the console, enforces TIMEOUT (seconds, 0 = none) and
-# exits with the status main returned.
-run: $(IMAGE)
-	$(Q)$(PYTHON) scripts/run.py --timeout $(TIMEOUT) -- $(RUN_CMD)
+# exits with the status main returned; make then exits with that status too
+# (scripts/make_exit.c), so that `make run` behaves like `go run`.
+-load $(BUILD_ROOT)/tools/make_exit.so
+$(BUILD_ROOT)/tools/make_exit.so: scripts/make_exit.c
+	@mkdir -p $(dir $@)
+	$(Q)gcc -shared -fPIC -O2 -Wall -Wextra -Werror -o $@ $<
+
+# make expands a target's whole recipe before running it, so the status is
+# read in a second target, after the boot has finished.
+RUN_STATUS := $(B)/run.status
+.PHONY: boot
+boot: $(IMAGE)
+	$(Q)$(PYTHON) scripts/run.py --timeout $(TIMEOUT) -- $(RUN_CMD); echo $$? > $(RUN_STATUS)
+
+run: boot
+	$(Q)$(weft-exit $(file < $(RUN_STATUS)))
 
 print-%:
 	@echo '$($*)'
