@@ -62,7 +62,8 @@ endif
 
 # ---- flags (arch.mk adds to them) ----
 WARN := -Wall -Wextra -Werror
-CFLAGS := -std=gnu11 -O2 -g $(WARN) -fno-omit-frame-pointer -fno-strict-aliasing -fno-common \
+CFLAGS := -std=gnu11 -O2 -g $(WARN) -fno-omit-frame-pointer -fno-optimize-sibling-calls \
+	-fno-strict-aliasing -fno-common \
 	-fno-stack-protector -MMD -MP -DWEFT_APP_NAME='"$(APP_NAME)"' \
 	$(if $(FAILING_TEST),-DWEFT_FAILING_TEST)
 INCLUDES := -Ikernel/include -Idrivers/include -Iarch/$(ARCH)/include -Ilibc/include
@@ -77,6 +78,14 @@ SRCS := $(ARCH_SRCS) $(KERNEL_SRCS) $(DRIVER_SRCS) $(ARCH_DRIVERS) $(LIBC_SRCS) 
 OBJS := $(patsubst %,$(B)/obj/%.o,$(SRCS))
 APP_OBJS := $(patsubst $(APP_DIR)/%,$(B)/app/%.o,$(APP_SRCS))
 ALL_OBJS := $(OBJS) $(APP_OBJS)
+
+# Everything is rebuilt when a flag changes, not only when a file does.
+BUILD_FLAGS := $(CC) $(CFLAGS) $(ARCH_CFLAGS) $(KERNEL_CFLAGS) $(APP_CFLAGS) $(INCLUDES) $(LINK) $(LIBS)
+ifneq ($(file < $(B)/flags),$(BUILD_FLAGS))
+$(shell mkdir -p $(B))
+$(file > $(B)/flags,$(BUILD_FLAGS))
+endif
+$(ALL_OBJS): $(B)/flags
 
 .PHONY: all deps image run test bench gdb clean distclean format format-check print-%
 all: image

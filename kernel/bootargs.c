@@ -58,6 +58,7 @@ int bootargs_parse(struct bootargs *ba, const char *cmdline, const char *argv0)
 			char *eq = strchr(w, '=');
 
 			ba->opts[ba->nopts].key = w;
+			ba->opts[ba->nopts].used = false;
 			ba->opts[ba->nopts].value = eq ? eq + 1 : w + strlen(w);
 			if (eq)
 				*eq = '\0';
@@ -76,13 +77,32 @@ int bootargs_parse(struct bootargs *ba, const char *cmdline, const char *argv0)
 	return 0;
 }
 
-const char *bootargs_get(const struct bootargs *ba, const char *key)
+const char *bootargs_get(struct bootargs *ba, const char *key)
 {
-	/* The last occurrence wins, as on Linux. */
-	for (int i = ba->nopts - 1; i >= 0; i--)
-		if (strcmp(ba->opts[i].key, key) == 0)
-			return ba->opts[i].value;
-	return NULL;
+	const char *value = NULL;
+
+	/* The last occurrence wins, as on Linux; all of them count as used. */
+	for (int i = 0; i < ba->nopts; i++) {
+		if (strcmp(ba->opts[i].key, key) == 0) {
+			ba->opts[i].used = true;
+			value = ba->opts[i].value;
+		}
+	}
+	return value;
+}
+
+int bootargs_warn_unused(const struct bootargs *ba)
+{
+	int n = 0;
+
+	for (int i = 0; i < ba->nopts; i++) {
+		if (!ba->opts[i].used) {
+			printk("weft: unknown boot option '%s' ignored (app arguments go after \"--\")\n",
+			       ba->opts[i].key);
+			n++;
+		}
+	}
+	return n;
 }
 
 /* Parse a number with an optional 0x prefix and k/m/g suffix. */
@@ -126,7 +146,7 @@ static int parse_u64(const char *s, uint64_t *out)
 	return 0;
 }
 
-uint64_t bootargs_u64(const struct bootargs *ba, const char *key, uint64_t def, uint64_t min,
+uint64_t bootargs_u64(struct bootargs *ba, const char *key, uint64_t def, uint64_t min,
 		      uint64_t max)
 {
 	const char *s = bootargs_get(ba, key);

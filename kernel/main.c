@@ -27,6 +27,7 @@ void kernel_main(const struct boot_info *bi)
 	printk("weft %s on %s: %u CPU(s), %llu MiB RAM\n", WEFT_VERSION, arch_name, boot.ncpus,
 	       (unsigned long long)(boot_mem_total(&boot) >> 20));
 
+	bootargs_warn_unused(&kernel_bootargs);
 	arch_irq_enable();
 	libc_start(kernel_bootargs.argc, kernel_bootargs.argv);
 }

@@ -66,7 +66,12 @@ def run(cmd, timeout=0, log=None, out=sys.stdout.buffer, stdin=None):
         buf += msg
         return 124, bytes(buf)
     if m:
-        return int(m.group(1)) & 0xff, bytes(buf)
+        status = int(m.group(1)) & 0xff
+        # A clean "0" followed by a failing process (a sanitizer's report
+        # at exit, say) is a failure.
+        if status == 0 and proc.returncode not in (0, None):
+            status = proc.returncode if proc.returncode > 0 else 128 - proc.returncode
+        return status, bytes(buf)
     if proc.returncode != 0:
         return proc.returncode if proc.returncode > 0 else 128 - proc.returncode, bytes(buf)
     msg = b"\nrun.py: the image stopped without an exit status line\n"

@@ -6,7 +6,6 @@
  */
 #define _GNU_SOURCE
 #include <signal.h>
-#include <stdlib.h>
 #include <string.h>
 #include <ucontext.h>
 
@@ -24,6 +23,10 @@ static const char *fault_cause(int sig, int code, const ucontext_t *uc)
 {
 	switch (sig) {
 	case SIGSEGV: {
+		/* #GP (a non-canonical address, a privileged instruction) comes
+		 * from the kernel with no fault address. */
+		if (code == SI_KERNEL)
+			return "general protection fault";
 		bool write = (uc->uc_mcontext.gregs[REG_ERR] & 2) != 0;
 
 		if (code == SEGV_ACCERR)
@@ -52,7 +55,7 @@ static void fault_signal(int sig, siginfo_t *si, void *ucv)
 	struct fault_info fi = {
 		.cause = fault_cause(sig, si->si_code, uc),
 		.addr = (uintptr_t)si->si_addr,
-		.has_addr = sig == SIGSEGV || sig == SIGBUS,
+		.has_addr = (sig == SIGSEGV || sig == SIGBUS) && si->si_code != SI_KERNEL,
 	};
 
 	hosted_irq.disabled = 1;
@@ -62,11 +65,11 @@ static void fault_signal(int sig, siginfo_t *si, void *ucv)
 void hosted_trap_init(void)
 {
 	static const int sigs[] = { SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGTRAP };
-	stack_t ss = { .ss_sp = malloc(ALTSTACK_SIZE), .ss_size = ALTSTACK_SIZE };
+	static char altstack[ALTSTACK_SIZE] __attribute__((aligned(16)));
+	stack_t ss = { .ss_sp = altstack, .ss_size = ALTSTACK_SIZE };
 	struct sigaction sa;
 
-	if (ss.ss_sp)
-		sigaltstack(&ss, NULL);
+	sigaltstack(&ss, NULL);
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_sigaction = fault_signal;
 	sa.sa_flags = SA_SIGINFO | SA_ONSTACK;

@@ -64,3 +64,12 @@ TEST(bootargs, too_many_words_are_dropped_not_overflowed)
 	EXPECT_EQ(ba.argc, BOOTARGS_MAX_ARGV);
 	EXPECT_TRUE(ba.argv[BOOTARGS_MAX_ARGV] == NULL);
 }
+
+TEST(bootargs, unused_options_are_reported)
+{
+	bootargs_parse(&ba, "procs=2 typo=1 -- x", "app");
+	bootargs_get(&ba, "procs");
+	EXPECT_EQ(bootargs_warn_unused(&ba), 1);
+	bootargs_get(&ba, "typo");
+	EXPECT_EQ(bootargs_warn_unused(&ba), 0);
+}

@@ -20,6 +20,7 @@ struct bootargs {
 	struct {
 		char *key;
 		char *value; /* "" for a bare key */
+		bool used; /* looked up by some subsystem */
 	} opts[BOOTARGS_MAX_OPTS];
 	char buf[1024];
 };
@@ -28,16 +29,20 @@ struct bootargs {
  * with a warning. Returns 0, or -E2BIG if anything was dropped. */
 int bootargs_parse(struct bootargs *ba, const char *cmdline, const char *argv0);
 
-/* The value of option `key`, or NULL if absent. */
-const char *bootargs_get(const struct bootargs *ba, const char *key);
+/* The value of option `key`, or NULL if absent. Marks the option used. */
+const char *bootargs_get(struct bootargs *ba, const char *key);
 
 /*
  * Option `key` as an unsigned number (decimal, 0x hex, or with a k/m/g
  * suffix), or `def` if it is absent. A malformed or out-of-range value prints
  * a warning naming the option and also gives `def`.
  */
-uint64_t bootargs_u64(const struct bootargs *ba, const char *key, uint64_t def, uint64_t min,
+uint64_t bootargs_u64(struct bootargs *ba, const char *key, uint64_t def, uint64_t min,
 		      uint64_t max);
+
+/* Warn about every option that no subsystem looked up: a typo in a boot
+ * option must not pass silently. Returns how many there were. */
+int bootargs_warn_unused(const struct bootargs *ba);
 
 /* The parsed command line of this boot. */
 extern struct bootargs kernel_bootargs;

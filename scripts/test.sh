@@ -1,0 +1,19 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# make test: build every test image, then boot them all under pytest
+# (tests/), which prints "N passed, N failed". Usage: scripts/test.sh ARCH...
+set -u
+cd "$(dirname "$0")/.."
+arches=${*:-riscv64 aarch64 x86_64 hosted}
+jobs=$(nproc 2>/dev/null || echo 2)
+
+# Build first, in parallel, so that a build error shows up as one clear
+# message; the boots below then find the images ready.
+for arch in $arches; do
+	for app in tests hello check; do
+		make -s --no-print-directory -j"$jobs" ARCH="$arch" APP="$app" image ||
+			echo "test.sh: building $app for $arch failed" >&2
+	done
+done
+
+WEFT_ARCHES="$arches" /usr/bin/python3 -m pytest -p no:cacheprovider -q -rfE tests
