@@ -24,7 +24,8 @@ int irq_register(unsigned int irq, irq_handler_t fn, void *arg)
 
 void kernel_irq(unsigned int irq)
 {
-	irq_handler_t fn = irq < IRQ_MAX ? __atomic_load_n(&handlers[irq].fn, __ATOMIC_ACQUIRE) : NULL;
+	irq_handler_t fn =
+		irq < IRQ_MAX ? __atomic_load_n(&handlers[irq].fn, __ATOMIC_ACQUIRE) : NULL;
 
 	if (fn)
 		fn(irq, handlers[irq].arg);

@@ -16,10 +16,10 @@ void kernel_main(const struct boot_info *bi)
 	if (boot.dtb && boot_info_from_dtb(&boot, boot.dtb) < 0)
 		boot.dtb = NULL; /* reported below, once there is a console */
 
-	arch_console_init(&boot);	/* UART from the DTB or the platform */
-	arch_cpu_init(&boot);		/* trap vectors, FPU */
-	time_init();			/* now_ns() starts at 0 here */
-	arch_timer_init(&boot);		/* one-shot timer interrupt */
+	arch_console_init(&boot); /* UART from the DTB or the platform */
+	arch_cpu_init(&boot); /* trap vectors, FPU */
+	time_init(); /* now_ns() starts at 0 here */
+	arch_timer_init(&boot); /* one-shot timer interrupt */
 
 	if (bi->dtb && !boot.dtb)
 		printk("weft: the device tree at %p is malformed; ignoring it\n", bi->dtb);

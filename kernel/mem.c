@@ -54,11 +54,12 @@ void mem_init(void)
 	for (unsigned i = 0; i < boot.nreserved; i++)
 		rsv[n++] = boot.reserved[i];
 	rsv[n++] = (struct mem_region){ (uintptr_t)__executable_start,
-					 (uintptr_t)_end - (uintptr_t)__executable_start };
+					(uintptr_t)_end - (uintptr_t)__executable_start };
 	for (unsigned i = 0; i < boot.nmem; i++)
 		largest_gap(&boot.mem[i], rsv, n, &base, &size);
 	if (size < 4096)
-		panic("no usable RAM outside the image and firmware ranges (%u regions)", boot.nmem);
+		panic("no usable RAM outside the image and firmware ranges (%u regions)",
+		      boot.nmem);
 	arena_start = brk = ALIGN_UP((uintptr_t)base, 64);
 	arena_end = (uintptr_t)(base + size);
 }

@@ -84,10 +84,11 @@ int kvsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
 		switch (*fmt) {
 		case 'd':
 		case 'i': {
-			long long v = lng >= 2 ? va_arg(ap, long long)
-				      : lng ? va_arg(ap, long)
-					    : va_arg(ap, int);
-			unsigned long long u = v < 0 ? -(unsigned long long)v : (unsigned long long)v;
+			long long v = lng >= 2 ? va_arg(ap, long long) :
+				      lng      ? va_arg(ap, long) :
+						 va_arg(ap, int);
+			unsigned long long u =
+				v < 0 ? -(unsigned long long)v : (unsigned long long)v;
 
 			put_num(&o, u, 10, v < 0, false, width, pad, left);
 			break;
@@ -95,9 +96,9 @@ int kvsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
 		case 'u':
 		case 'x':
 		case 'X': {
-			unsigned long long v = lng >= 2 ? va_arg(ap, unsigned long long)
-					       : lng ? va_arg(ap, unsigned long)
-						     : va_arg(ap, unsigned int);
+			unsigned long long v = lng >= 2 ? va_arg(ap, unsigned long long) :
+					       lng	? va_arg(ap, unsigned long) :
+							  va_arg(ap, unsigned int);
 
 			put_num(&o, v, *fmt == 'u' ? 10 : 16, false, *fmt == 'X', width, pad, left);
 			break;

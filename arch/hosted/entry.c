@@ -21,9 +21,21 @@ static int parse_size(const char *s, uint64_t *out)
 	unsigned long long v = strtoull(s, &end, 0);
 
 	switch (*end) {
-	case 'k': case 'K': v <<= 10; end++; break;
-	case 'm': case 'M': v <<= 20; end++; break;
-	case 'g': case 'G': v <<= 30; end++; break;
+	case 'k':
+	case 'K':
+		v <<= 10;
+		end++;
+		break;
+	case 'm':
+	case 'M':
+		v <<= 20;
+		end++;
+		break;
+	case 'g':
+	case 'G':
+		v <<= 30;
+		end++;
+		break;
 	}
 	if (end == s || *end || v == 0)
 		return -EINVAL;
@@ -70,8 +82,8 @@ int main(int argc, char **argv)
 		cmdline_append(argv[i]);
 
 	/* "RAM": reserved address space, touched only as it is used. */
-	void *ram = mmap(NULL, mem, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
-			 -1, 0);
+	void *ram = mmap(NULL, mem, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (ram == MAP_FAILED)
 		usage("cannot reserve the memory asked for with -m");
 	boot_add_mem(&bi, (paddr_t)(uintptr_t)ram, mem);

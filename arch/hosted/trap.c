@@ -30,10 +30,10 @@ static const char *fault_cause(int sig, int code, const ucontext_t *uc)
 		bool write = (uc->uc_mcontext.gregs[REG_ERR] & 2) != 0;
 
 		if (code == SEGV_ACCERR)
-			return write ? "page fault: write to a protected page"
-				     : "page fault: read or execute of a protected page";
-		return write ? "page fault: write to an unmapped address"
-			     : "page fault: read of an unmapped address";
+			return write ? "page fault: write to a protected page" :
+				       "page fault: read or execute of a protected page";
+		return write ? "page fault: write to an unmapped address" :
+			       "page fault: read of an unmapped address";
 	}
 	case SIGBUS:
 		return code == BUS_ADRALN ? "misaligned access" : "bus error";
@@ -94,10 +94,10 @@ void arch_frame_dump(const struct trap_frame *tf)
 		const char *name;
 		int reg;
 	} regs[] = {
-		{ "rax", REG_RAX }, { "rbx", REG_RBX }, { "rcx", REG_RCX }, { "rdx", REG_RDX },
-		{ "rsi", REG_RSI }, { "rdi", REG_RDI }, { "rbp", REG_RBP }, { "rsp", REG_RSP },
-		{ "r8", REG_R8 },   { "r9", REG_R9 },   { "r10", REG_R10 }, { "r11", REG_R11 },
-		{ "r12", REG_R12 }, { "r13", REG_R13 }, { "r14", REG_R14 }, { "r15", REG_R15 },
+		{ "rax", REG_RAX }, { "rbx", REG_RBX },	   { "rcx", REG_RCX }, { "rdx", REG_RDX },
+		{ "rsi", REG_RSI }, { "rdi", REG_RDI },	   { "rbp", REG_RBP }, { "rsp", REG_RSP },
+		{ "r8", REG_R8 },   { "r9", REG_R9 },	   { "r10", REG_R10 }, { "r11", REG_R11 },
+		{ "r12", REG_R12 }, { "r13", REG_R13 },	   { "r14", REG_R14 }, { "r15", REG_R15 },
 		{ "rip", REG_RIP }, { "rflags", REG_EFL },
 	};
 	const greg_t *g = tf->uc->uc_mcontext.gregs;

@@ -237,7 +237,8 @@ bool fdt_is_compatible(const void *fdt, int node, const char *compat)
 
 int fdt_find_compatible(const void *fdt, int node, const char *compat)
 {
-	for (node = fdt_next_node(fdt, node, NULL); node >= 0; node = fdt_next_node(fdt, node, NULL))
+	for (node = fdt_next_node(fdt, node, NULL); node >= 0;
+	     node = fdt_next_node(fdt, node, NULL))
 		if (fdt_is_compatible(fdt, node, compat))
 			return node;
 	return -ENOENT;
@@ -245,7 +246,8 @@ int fdt_find_compatible(const void *fdt, int node, const char *compat)
 
 int fdt_find_phandle(const void *fdt, uint32_t phandle)
 {
-	for (int node = fdt_next_node(fdt, -1, NULL); node >= 0; node = fdt_next_node(fdt, node, NULL))
+	for (int node = fdt_next_node(fdt, -1, NULL); node >= 0;
+	     node = fdt_next_node(fdt, node, NULL))
 		if (fdt_getprop_u32(fdt, node, "phandle", 0) == phandle)
 			return node;
 	return -ENOENT;
@@ -256,7 +258,8 @@ bool fdt_is_enabled(const void *fdt, int node)
 	int len;
 	const char *s = fdt_getprop(fdt, node, "status", &len);
 
-	return !s || (len >= 4 && memcmp(s, "okay", 4) == 0) || (len >= 2 && memcmp(s, "ok", 2) == 0);
+	return !s || (len >= 4 && memcmp(s, "okay", 4) == 0) ||
+	       (len >= 2 && memcmp(s, "ok", 2) == 0);
 }
 
 /* Match one path component against a node name ("uart" matches "uart@1"). */
@@ -306,7 +309,8 @@ uint32_t fdt_getprop_u32(const void *fdt, int node, const char *name, uint32_t d
 static int cells(const void *fdt, int node, const char *name, int def)
 {
 	int parent = fdt_parent(fdt, node);
-	uint32_t v = parent >= 0 ? fdt_getprop_u32(fdt, parent, name, (uint32_t)def) : (uint32_t)def;
+	uint32_t v =
+		parent >= 0 ? fdt_getprop_u32(fdt, parent, name, (uint32_t)def) : (uint32_t)def;
 
 	return v <= 4 ? (int)v : def;
 }

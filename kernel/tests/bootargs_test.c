@@ -10,8 +10,9 @@ static struct bootargs ba;
 
 TEST(bootargs, options_then_argv)
 {
-	ASSERT_EQ(bootargs_parse(&ba, " procs=4  quiet timeslice=5m -- one \"two three\" --", "app"),
-		  0);
+	ASSERT_EQ(
+		bootargs_parse(&ba, " procs=4  quiet timeslice=5m -- one \"two three\" --", "app"),
+		0);
 	EXPECT_EQ(ba.nopts, 3);
 	EXPECT_STREQ(bootargs_get(&ba, "procs"), "4");
 	EXPECT_STREQ(bootargs_get(&ba, "quiet"), "");

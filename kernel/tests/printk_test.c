@@ -18,7 +18,8 @@ TEST(printk, integers)
 
 TEST(printk, width_and_padding)
 {
-	ksnprintf(buf, sizeof(buf), "[%5d][%-5d][%05d][%-4s][%4s][%03x]", 42, 42, -42, "ab", "ab", 5);
+	ksnprintf(buf, sizeof(buf), "[%5d][%-5d][%05d][%-4s][%4s][%03x]", 42, 42, -42, "ab", "ab",
+		  5);
 	EXPECT_STREQ(buf, "[   42][42   ][-0042][ab  ][  ab][005]");
 	ksnprintf(buf, sizeof(buf), "%p", (void *)0x1234);
 	EXPECT_STREQ(buf, sizeof(void *) == 8 ? "0x0000000000001234" : "0x00001234");

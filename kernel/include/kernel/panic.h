@@ -26,10 +26,10 @@ __noreturn void panic(const char *fmt, ...) __printf(1, 2);
  * `max` frames, prefixed by `pc` when it is not 0. */
 void backtrace_print(uintptr_t pc, uintptr_t fp, int max);
 
-#define BUG_ON(cond)                                                                          \
-	do {                                                                                  \
-		if (unlikely(cond))                                                           \
-			panic("BUG at %s:%d: %s", __FILE__, __LINE__, #cond);                  \
+#define BUG_ON(cond)                                                          \
+	do {                                                                  \
+		if (unlikely(cond))                                           \
+			panic("BUG at %s:%d: %s", __FILE__, __LINE__, #cond); \
 	} while (0)
 
 #endif

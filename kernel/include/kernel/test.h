@@ -22,20 +22,21 @@ struct test_case {
 	int line;
 };
 
-#define TEST(suite_, name_)                                                                    \
-	static void test_##suite_##_##name_(void);                                            \
-	static const struct test_case test_case_##suite_##_##name_                            \
-		__attribute__((used, section("weft_tests"), aligned(8))) = {                  \
-			.suite = #suite_,                                                     \
-			.name = #name_,                                                       \
-			.fn = test_##suite_##_##name_,                                        \
-			.file = __FILE__,                                                     \
-			.line = __LINE__,                                                     \
-		};                                                                            \
+#define TEST(suite_, name_)                                                  \
+	static void test_##suite_##_##name_(void);                           \
+	static const struct test_case test_case_##suite_##_##name_           \
+		__attribute__((used, section("weft_tests"), aligned(8))) = { \
+			.suite = #suite_,                                    \
+			.name = #name_,                                      \
+			.fn = test_##suite_##_##name_,                       \
+			.file = __FILE__,                                    \
+			.line = __LINE__,                                    \
+		};                                                           \
 	static void test_##suite_##_##name_(void)
 
 /* Record a failure of the running test; `fmt` explains it. */
-void test_fail(const char *file, int line, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+void test_fail(const char *file, int line, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 
 /* Whether the running test has failed so far. */
 bool test_failed(void);
@@ -44,46 +45,46 @@ bool test_failed(void);
  * nfilters is 0). Returns the number of failures. */
 int test_run_all(int nfilters, char **filters);
 
-#define TEST_CMP_(a, b, op, fatal)                                                             \
-	do {                                                                                  \
-		long long a_ = (long long)(a), b_ = (long long)(b);                           \
-		if (!(a_ op b_)) {                                                            \
+#define TEST_CMP_(a, b, op, fatal)                                                               \
+	do {                                                                                     \
+		long long a_ = (long long)(a), b_ = (long long)(b);                              \
+		if (!(a_ op b_)) {                                                               \
 			test_fail(__FILE__, __LINE__, "expected %s %s %s, got %lld vs %lld", #a, \
-				  #op, #b, a_, b_);                                           \
-			if (fatal)                                                            \
-				return;                                                       \
-		}                                                                             \
+				  #op, #b, a_, b_);                                              \
+			if (fatal)                                                               \
+				return;                                                          \
+		}                                                                                \
 	} while (0)
 
-#define TEST_UCMP_(a, b, op, fatal)                                                            \
-	do {                                                                                  \
-		unsigned long long a_ = (unsigned long long)(a), b_ = (unsigned long long)(b); \
-		if (!(a_ op b_)) {                                                            \
+#define TEST_UCMP_(a, b, op, fatal)                                                              \
+	do {                                                                                     \
+		unsigned long long a_ = (unsigned long long)(a), b_ = (unsigned long long)(b);   \
+		if (!(a_ op b_)) {                                                               \
 			test_fail(__FILE__, __LINE__, "expected %s %s %s, got %llu vs %llu", #a, \
-				  #op, #b, a_, b_);                                           \
-			if (fatal)                                                            \
-				return;                                                       \
-		}                                                                             \
+				  #op, #b, a_, b_);                                              \
+			if (fatal)                                                               \
+				return;                                                          \
+		}                                                                                \
 	} while (0)
 
-#define TEST_TRUE_(c, fatal)                                                                   \
-	do {                                                                                  \
-		if (!(c)) {                                                                   \
-			test_fail(__FILE__, __LINE__, "expected %s", #c);                     \
-			if (fatal)                                                            \
-				return;                                                       \
-		}                                                                             \
+#define TEST_TRUE_(c, fatal)                                              \
+	do {                                                              \
+		if (!(c)) {                                               \
+			test_fail(__FILE__, __LINE__, "expected %s", #c); \
+			if (fatal)                                        \
+				return;                                   \
+		}                                                         \
 	} while (0)
 
-#define TEST_STREQ_(a, b, fatal)                                                               \
-	do {                                                                                  \
-		const char *a_ = (a), *b_ = (b);                                              \
-		if (!test_streq_(a_, b_)) {                                                   \
+#define TEST_STREQ_(a, b, fatal)                                                                 \
+	do {                                                                                     \
+		const char *a_ = (a), *b_ = (b);                                                 \
+		if (!test_streq_(a_, b_)) {                                                      \
 			test_fail(__FILE__, __LINE__, "expected %s == %s, got \"%s\" vs \"%s\"", \
-				  #a, #b, a_ ? a_ : "(null)", b_ ? b_ : "(null)");            \
-			if (fatal)                                                            \
-				return;                                                       \
-		}                                                                             \
+				  #a, #b, a_ ? a_ : "(null)", b_ ? b_ : "(null)");               \
+			if (fatal)                                                               \
+				return;                                                          \
+		}                                                                                \
 	} while (0)
 
 bool test_streq_(const char *a, const char *b);

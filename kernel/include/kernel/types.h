@@ -13,7 +13,7 @@ typedef uintptr_t vaddr_t; /* virtual address */
 #define ALIGN_DOWN(x, a) ((x) & ~((__typeof__(x))(a)-1))
 #define MIN(a, b) ((a) < (b) ? (a) : (b))
 #define MAX(a, b) ((a) > (b) ? (a) : (b))
-#define container_of(p, type, member) ((type *)((char *)(p)-__builtin_offsetof(type, member)))
+#define container_of(p, type, member) ((type *)((char *)(p) - __builtin_offsetof(type, member)))
 
 #define READ_ONCE(x) (*(const volatile __typeof__(x) *)&(x))
 #define WRITE_ONCE(x, v) (*(volatile __typeof__(x) *)&(x) = (v))
