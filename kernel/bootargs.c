@@ -17,6 +17,7 @@ static char *next_word(const char **sp, char **dst, char *end)
 
 	while (*s == ' ' || *s == '\t' || *s == '\n')
 		s++;
+	*sp = s;
 	if (!*s || *dst >= end)
 		return NULL;
 	char *word = *dst;

@@ -27,6 +27,8 @@ TEST(bootargs, options_then_argv)
 
 TEST(bootargs, empty_and_null)
 {
+	EXPECT_EQ(bootargs_parse(&ba, "  a=1 --  x   ", "x"), 0); /* trailing blanks drop nothing */
+	EXPECT_EQ(ba.argc, 2);
 	EXPECT_EQ(bootargs_parse(&ba, NULL, "x"), 0);
 	EXPECT_EQ(ba.argc, 1);
 	EXPECT_EQ(ba.nopts, 0);

@@ -19,7 +19,7 @@ typedef uintptr_t vaddr_t; /* virtual address */
 #define WRITE_ONCE(x, v) (*(volatile __typeof__(x) *)&(x) = (v))
 
 #define __noreturn __attribute__((noreturn))
-#define __unused __attribute__((unused))
+#define __unused __attribute__((__unused__)) /* the same tokens as newlib's <sys/cdefs.h> */
 #define __printf(a, b) __attribute__((format(printf, a, b)))
 #define likely(x) __builtin_expect(!!(x), 1)
 #define unlikely(x) __builtin_expect(!!(x), 0)

@@ -1,0 +1,65 @@
+// SPDX-License-Identifier: MIT
+/* riscv64: CPU setup, the console from the DTB, waiting for interrupts, and power off. */
+#include <arch.h>
+#include <arch/csr.h>
+#include <arch/sbi.h>
+#include <drivers/fdt.h>
+#include <drivers/uart.h>
+#include <kernel/boot_info.h>
+#include "riscv64.h"
+
+const char arch_name[] = "riscv64";
+
+/* QEMU's SiFive test finisher (compatible "sifive,test0"): writing
+ * (status << 16) | 0x3333 makes QEMU exit with status, 0x5555 with 0. */
+#define SIFIVE_TEST_FAIL 0x3333u
+#define SIFIVE_TEST_PASS 0x5555u
+
+static volatile uint32_t *sifive_test;
+
+void arch_console_init(const struct boot_info *bi)
+{
+	/* No DTB, no console: RISC-V has no architectural serial port. */
+	if (bi->dtb)
+		dt_console_init(bi->dtb);
+}
+
+void arch_cpu_init(const struct boot_info *bi)
+{
+	uint64_t base;
+
+	riscv_trap_init();
+	csr_write(sie, 0);
+	if (bi->dtb) {
+		int node = fdt_find_compatible(bi->dtb, -1, "sifive,test0");
+
+		if (node >= 0 && fdt_is_enabled(bi->dtb, node) &&
+		    fdt_reg(bi->dtb, node, 0, &base, NULL) == 0)
+			sifive_test = (volatile uint32_t *)(uintptr_t)base;
+	}
+	riscv_timer_setup(bi);
+}
+
+/*
+ * WFI wakes on any interrupt that is pending and enabled in sie, even with
+ * sstatus.SIE clear (Privileged Architecture §3.3.3), so one that arrives
+ * after the caller's check is not lost. Then open sstatus.SIE for one
+ * instruction to take it.
+ */
+void arch_cpu_wait_irq(void)
+{
+	__asm__ __volatile__("wfi" ::: "memory");
+	arch_irq_enable();
+	arch_irq_disable();
+}
+
+void arch_system_off(int status)
+{
+	arch_irq_disable();
+	if (sifive_test)
+		*sifive_test = status == 0 ? SIFIVE_TEST_PASS :
+					     ((uint32_t)status & 0xffff) << 16 | SIFIVE_TEST_FAIL;
+	sbi_system_off(status != 0);
+	for (;;)
+		__asm__ __volatile__("wfi");
+}
