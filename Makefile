@@ -43,6 +43,9 @@ PYTHON := /usr/bin/python3
 ifeq ($(V),1)
 Q :=
 quiet = @true
+else ifneq ($(findstring s,$(firstword -$(MAKEFLAGS))),)
+Q := @
+quiet = @true
 else
 Q := @
 quiet = @printf '  %-7s %s\n'
