@@ -1,0 +1,30 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Task stacks, behind one interface that the memory issue's demand-paged
+ * reservations replace. For now a stack is a fixed-size heap block.
+ */
+#ifndef WEFT_KERNEL_STACK_H
+#define WEFT_KERNEL_STACK_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct stack {
+	uintptr_t lo, hi; /* usable range; the stack grows down from hi */
+	size_t max; /* the limit the task asked for */
+};
+
+/* Default stack size (the stack_max= boot option, later). */
+extern size_t stack_default_max;
+
+/* Reserve a stack of at most `max` bytes. 0, or -ENOMEM. May block. */
+int stack_alloc(struct stack *st, size_t max);
+
+/* The task that owned it exited: give back what can be given back, keeping
+ * the reservation for reuse. */
+void stack_trim(struct stack *st);
+
+/* Release it entirely. */
+void stack_free(struct stack *st);
+
+#endif
