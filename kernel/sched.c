@@ -445,9 +445,11 @@ void mcall(void (*fn)(struct g *))
 	struct g *g = c->curg;
 
 	BUG_ON(!g || c->locks != 1);
+	if (unlikely(!stack_intact(&g->stack)))
+		panic("task %d: stack overflow (limit %zu KiB)", g->id, g->stack.max / 1024);
 	c->mcall_fn = fn;
 	c->mcall_g = g;
-	arch_ctx_init(&c->g0_ctx, c->g0_stack_top, mcall_entry, c);
+	arch_ctx_init(&c->g0_ctx, c->g0_stack_lo, c->g0_stack_top, mcall_entry, c);
 	libc_task_switch_out(g);
 	arch_ctx_switch(&g->ctx, &c->g0_ctx);
 	libc_task_switch_in(g);
@@ -580,10 +582,14 @@ void sched_timer_tick(void)
 	if (!sched_running || !c->p)
 		return;
 	uint64_t now = now_ns();
+	bool timers_due = timers_next(c->p) <= now;
 
-	if (c->curg && (now >= c->slice_end || timers_next(c->p) <= now))
+	/* Something is due: a running G is asked to step aside, and the
+	 * scheduler loop (which this CPU is in, or returns to) runs the due
+	 * timers and re-arms. Re-arming here would only fire again at once. */
+	if (c->curg && (now >= c->slice_end || timers_due))
 		c->need_resched = true;
-	else
+	else if (!timers_due)
 		sched_arm_timer(c);
 }
 
@@ -729,13 +735,14 @@ void sched_early_init(void)
 	arch_cpu_set_self(&cpus[0]);
 }
 
-static uintptr_t alloc_g0_stack(unsigned int idx)
+static void alloc_g0_stack(struct cpu *c)
 {
 	char *stack = malloc(G0_STACK_SIZE);
 
 	if (!stack)
-		panic("no memory for CPU %u's scheduler stack", idx);
-	return ALIGN_DOWN((uintptr_t)(stack + G0_STACK_SIZE), 16);
+		panic("no memory for CPU %u's scheduler stack", c->idx);
+	c->g0_stack_lo = (uintptr_t)stack;
+	c->g0_stack_top = ALIGN_DOWN((uintptr_t)(stack + G0_STACK_SIZE), 16);
 }
 
 void kernel_secondary_main(unsigned int idx)
@@ -750,6 +757,7 @@ void kernel_secondary_main(unsigned int idx)
 			arch_cpu_wait_irq();
 	}
 	c->locks = 1;
+	arch_irq_enable();
 	schedule();
 }
 
@@ -775,7 +783,7 @@ void sched_start(void (*main_fn)(void *), void *arg)
 		cpus[i].idx = i;
 		cpus[i].hwid = boot.cpu_hwid[i];
 		cpus[i].fastrand = 0x9e3779b9u * (i + 1);
-		cpus[i].g0_stack_top = alloc_g0_stack(i);
+		alloc_g0_stack(&cpus[i]);
 	}
 	task_init_main(main_fn, arg);
 	sched_running = true;
@@ -797,7 +805,8 @@ void sched_start(void (*main_fn)(void *), void *arg)
 	/* The boot CPU leaves its boot stack for its scheduler stack. */
 	struct arch_context boot_ctx;
 
-	arch_ctx_init(&cpus[0].g0_ctx, cpus[0].g0_stack_top, boot_cpu_enter, NULL);
+	arch_ctx_init(&cpus[0].g0_ctx, cpus[0].g0_stack_lo, cpus[0].g0_stack_top, boot_cpu_enter,
+		      NULL);
 	arch_ctx_switch(&boot_ctx, &cpus[0].g0_ctx);
 	__builtin_unreachable();
 }

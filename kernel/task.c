@@ -144,7 +144,7 @@ static void g_prepare(struct g *g, void (*fn)(void *), void *arg)
 	g->wait_reason = NULL;
 	g->select_done = 0;
 	g->param = NULL;
-	arch_ctx_init(&g->ctx, g->stack.hi, task_entry, g);
+	arch_ctx_init(&g->ctx, g->stack.lo, g->stack.hi, task_entry, g);
 	__atomic_fetch_add(&ntasks, 1, __ATOMIC_RELAXED);
 }
 

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /* Monotonic time, and a halting sleep on the CPU's one-shot timer. */
 #include <arch.h>
+#include <kernel/sched.h>
 #include <kernel/time.h>
 
 static uint64_t boot_cycles;
@@ -35,10 +36,16 @@ uint64_t time_irq_count(void)
 	return __atomic_load_n(&irq_count, __ATOMIC_RELAXED);
 }
 
+uint64_t time_deadline_cycles(uint64_t ns)
+{
+	return boot_cycles + time_ns_to_cycles(ns);
+}
+
 void kernel_timer_tick(void)
 {
 	__atomic_fetch_add(&irq_count, 1, __ATOMIC_RELAXED);
 	timer_fired = 1;
+	sched_timer_tick();
 }
 
 void time_sleep_irq(uint64_t ns)

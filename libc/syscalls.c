@@ -12,6 +12,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <weft.h>
+
 #include <arch.h>
 #include <kernel/console.h>
 #include <kernel/mem.h>
@@ -232,7 +234,7 @@ int nanosleep(const struct timespec *req, struct timespec *rem)
 		errno = EINVAL;
 		return -1;
 	}
-	time_sleep_irq((uint64_t)req->tv_sec * NSEC_PER_SEC + (uint64_t)req->tv_nsec);
+	sleep_ns((uint64_t)req->tv_sec * NSEC_PER_SEC + (uint64_t)req->tv_nsec);
 	if (rem)
 		*rem = (struct timespec){ 0, 0 };
 	return 0;
@@ -240,12 +242,12 @@ int nanosleep(const struct timespec *req, struct timespec *rem)
 
 int usleep(useconds_t us)
 {
-	time_sleep_irq((uint64_t)us * NSEC_PER_USEC);
+	sleep_ns((uint64_t)us * NSEC_PER_USEC);
 	return 0;
 }
 
 unsigned sleep(unsigned s)
 {
-	time_sleep_irq((uint64_t)s * NSEC_PER_SEC);
+	sleep_ns((uint64_t)s * NSEC_PER_SEC);
 	return 0;
 }

@@ -29,36 +29,9 @@ uint64_t arch_cycles_hz(void)
 	return 1000000000ull;
 }
 
-void hosted_timer_irq(void)
+void hosted_timer_init_cpu(void)
 {
-	kernel_timer_tick();
-}
-
-static void timer_signal(int sig, siginfo_t *si, void *uc)
-{
-	(void)sig;
-	(void)si;
-	(void)uc;
-	if (hosted_irq.disabled) {
-		hosted_irq.pending = 1;
-		return;
-	}
-	hosted_irq.disabled = 1;
-	hosted_timer_irq();
-	hosted_irq.disabled = 0;
-}
-
-void arch_timer_init(const struct boot_info *bi)
-{
-	struct sigaction sa;
 	struct sigevent sev;
-
-	(void)bi;
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_sigaction = timer_signal;
-	sa.sa_flags = SA_SIGINFO | SA_RESTART;
-	sigemptyset(&sa.sa_mask);
-	sigaction(HOSTED_SIG_TIMER, &sa, NULL);
 
 	memset(&sev, 0, sizeof(sev));
 	sev.sigev_notify = SIGEV_THREAD_ID;
@@ -66,6 +39,12 @@ void arch_timer_init(const struct boot_info *bi)
 	sev._sigev_un._tid = (pid_t)syscall(SYS_gettid);
 	if (timer_create(CLOCK_MONOTONIC, &sev, &cpu_timer) < 0)
 		panic("hosted: timer_create failed; no timer interrupt for this CPU");
+}
+
+void arch_timer_init(const struct boot_info *bi)
+{
+	(void)bi;
+	hosted_timer_init_cpu();
 }
 
 void arch_timer_set_deadline(uint64_t deadline)

@@ -24,8 +24,10 @@ struct cpu; /* kernel/include/kernel/sched.h: per-CPU scheduler state */
 struct trap_frame; /* arch-defined: the registers saved on trap entry */
 
 /* Inline part of the contract: arch_mb/rmb/wmb, arch_cpu_relax,
- * arch_irq_save/restore/enable/disable/enabled, arch_cpu_self, and
- * struct arch_context (what a cooperative switch saves). */
+ * arch_irq_save/restore/enable/disable/enabled; arch_cpu_self() (this CPU's
+ * struct cpu, read with one instruction); struct arch_context (what a
+ * cooperative switch saves) and arch_ctx_fp(ctx), the frame pointer saved
+ * in it, to walk a switched-out task's stack. */
 #include <arch/arch_inline.h>
 
 /* ---- cpu ---- */
@@ -69,11 +71,13 @@ void arch_ipi_send(unsigned int idx);
 /* ---- context switch ---- */
 
 /*
- * Prepare `ctx` so that switching to it calls fn(arg) on the stack ending
- * at `stack_top`, with interrupts in the state the switcher had. fn must
- * never return.
+ * Prepare `ctx` so that switching to it calls fn(arg) on the stack
+ * [stack_lo, stack_hi) (it grows down from stack_hi), with interrupts in the
+ * state the switcher had. fn must never return. stack_lo is for checkers
+ * (hosted's sanitizers); a bare-metal arch may ignore it.
  */
-void arch_ctx_init(struct arch_context *ctx, uintptr_t stack_top, void (*fn)(void *), void *arg);
+void arch_ctx_init(struct arch_context *ctx, uintptr_t stack_lo, uintptr_t stack_hi,
+		   void (*fn)(void *), void *arg);
 
 /*
  * Save the callee-saved registers (integer and FP) and the stack pointer in

@@ -106,7 +106,7 @@ struct cpu {
 
 	/* The scheduler stack (g0) and mcall's hand-off. */
 	struct arch_context g0_ctx;
-	uintptr_t g0_stack_top;
+	uintptr_t g0_stack_lo, g0_stack_top;
 	void (*mcall_fn)(struct g *);
 	struct g *mcall_g;
 	bool (*park_unlock)(void *arg);
@@ -181,6 +181,9 @@ bool sched_preempt_on_irq_exit(bool irqs_were_enabled);
 /* The preemption entry, called on a G's own stack after the arch saved all
  * of its registers (the arch's preempt trampoline). */
 void kernel_preempt(void);
+
+/* The timer interrupt's share of scheduling (called by kernel_timer_tick). */
+void sched_timer_tick(void);
 
 /* Print every G (id, status, wait reason, top frames), for panics. */
 void sched_dump_tasks(void);

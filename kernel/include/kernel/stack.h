@@ -6,6 +6,7 @@
 #ifndef WEFT_KERNEL_STACK_H
 #define WEFT_KERNEL_STACK_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -23,6 +24,9 @@ int stack_alloc(struct stack *st, size_t max);
 /* The task that owned it exited: give back what can be given back, keeping
  * the reservation for reuse. */
 void stack_trim(struct stack *st);
+
+/* Whether the stack's low end is untouched (no overflow so far). */
+bool stack_intact(const struct stack *st);
 
 /* Release it entirely. */
 void stack_free(struct stack *st);
