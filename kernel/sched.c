@@ -129,7 +129,8 @@ static void globrunqputbatch(struct g *head, struct g *tail, uint32_t n)
 	else
 		sched.runq_head = head;
 	sched.runq_tail = tail;
-	sched.runq_size += n;
+	/* Written under sched.lock, read without it as a hint. */
+	__atomic_store_n(&sched.runq_size, sched.runq_size + n, __ATOMIC_RELAXED);
 }
 
 static void globrunqput(struct g *g)
@@ -145,7 +146,7 @@ static struct g *globrunqpop(void)
 		sched.runq_head = g->schedlink;
 		if (!sched.runq_head)
 			sched.runq_tail = NULL;
-		sched.runq_size--;
+		__atomic_store_n(&sched.runq_size, sched.runq_size - 1, __ATOMIC_RELAXED);
 	}
 	return g;
 }
@@ -444,7 +445,9 @@ void mcall(void (*fn)(struct g *))
 	struct cpu *c = this_cpu();
 	struct g *g = c->curg;
 
-	BUG_ON(!g || c->locks != 1);
+	/* gopark callers hold the lock that their unlock callback releases
+	 * on the scheduler stack, so more than one count may be held. */
+	BUG_ON(!g || c->locks < 1);
 	if (unlikely(!stack_intact(&g->stack)))
 		panic("task %d: stack overflow (limit %zu KiB)", g->id, g->stack.max / 1024);
 	c->mcall_fn = fn;
@@ -630,7 +633,7 @@ static void idle(struct cpu *c)
 	uint64_t bit = 1ull << c->idx;
 	unsigned long flags = arch_irq_save();
 
-	c->woken_spinning = false;
+	__atomic_store_n(&c->woken_spinning, false, __ATOMIC_RELAXED);
 	spin_acquire(&sched.lock);
 	if (sched.runq_size) {
 		spin_release(&sched.lock);
@@ -647,7 +650,7 @@ static void idle(struct cpu *c)
 
 	for (int i = 0; i < sched_nprocs && !work; i++)
 		work = !runq_empty(&ps[i]);
-	if (!work && !c->woken_spinning) {
+	if (!work && !__atomic_load_n(&c->woken_spinning, __ATOMIC_ACQUIRE)) {
 		sched_arm_timer(c);
 		arch_cpu_wait_irq();
 	}

@@ -106,8 +106,9 @@ static void mutex_lock_slow(mutex_t *m)
 	}
 	wq_push(&m->head, &m->tail, &me);
 	gopark(unlock_waitlock, wl, "mutex");
-	/* mutex_unlock handed the mutex to us. */
-	__atomic_thread_fence(__ATOMIC_ACQUIRE);
+	/* mutex_unlock handed the mutex to us: pair with its release store,
+	 * so the previous owner's writes are visible. */
+	(void)__atomic_load_n(&m->state, __ATOMIC_ACQUIRE);
 }
 
 void mutex_lock(mutex_t *m)

@@ -36,14 +36,14 @@ static const char *const status_names[] = {
 /* Reuse a dead G whose stack has the right limit, or NULL. Preemption off. */
 static struct g *gfget(struct p *p, size_t stack_max)
 {
-	if (!p->gfree && gfree_global.n) {
+	if (!p->gfree && __atomic_load_n(&gfree_global.n, __ATOMIC_RELAXED)) {
 		/* Refill half the local cache from the global list. */
 		spin_lock(&gfree_global.lock);
 		while (p->ngfree < GFREE_LOCAL_MAX / 2 && gfree_global.list) {
 			struct g *g = gfree_global.list;
 
 			gfree_global.list = g->schedlink;
-			gfree_global.n--;
+			__atomic_store_n(&gfree_global.n, gfree_global.n - 1, __ATOMIC_RELAXED);
 			g->schedlink = p->gfree;
 			p->gfree = g;
 			p->ngfree++;
@@ -78,7 +78,7 @@ static void gfput(struct p *p, struct g *g)
 		p->ngfree--;
 		x->schedlink = gfree_global.list;
 		gfree_global.list = x;
-		gfree_global.n++;
+		__atomic_store_n(&gfree_global.n, gfree_global.n + 1, __ATOMIC_RELAXED);
 	}
 	spin_release(&gfree_global.lock);
 }
