@@ -551,6 +551,30 @@ bool sched_preempt_on_irq_exit(bool irqs_were_enabled)
 	return true;
 }
 
+bool sched_stopping;
+
+/* A panic elsewhere: halt here, with interrupts off, for good. */
+static void stop_if_asked(void)
+{
+	if (!__atomic_load_n(&sched_stopping, __ATOMIC_ACQUIRE))
+		return;
+	arch_irq_disable();
+	for (;;)
+		arch_cpu_wait_irq();
+}
+
+void sched_stop_other_cpus(void)
+{
+	__atomic_store_n(&sched_stopping, true, __ATOMIC_RELEASE);
+	if (!sched_running)
+		return;
+	unsigned int self = this_cpu()->idx;
+
+	for (unsigned int i = 0; i < MAX_CPUS && cpus[i].g0_stack_top; i++)
+		if (i != self)
+			arch_ipi_send(i);
+}
+
 /* ---- time slices and timers ---- */
 
 void sched_arm_timer(struct cpu *c)
@@ -581,6 +605,7 @@ void sched_timer_tick(void)
 {
 	struct cpu *c = this_cpu();
 
+	stop_if_asked();
 	c->ticks++;
 	if (!sched_running || !c->p)
 		return;
@@ -596,9 +621,16 @@ void sched_timer_tick(void)
 		sched_arm_timer(c);
 }
 
+void sched_dump_tasks(void)
+{
+	if (sched_running)
+		task_dump_all();
+}
+
 void kernel_ipi(void)
 {
-	/* Nothing to do: taking the interrupt ends arch_cpu_wait_irq(). */
+	/* Taking the interrupt already ends arch_cpu_wait_irq(). */
+	stop_if_asked();
 }
 
 /* ---- finding work ---- */
@@ -619,6 +651,7 @@ static void checkdead(void)
 		if (!runq_empty(&ps[i]))
 			return;
 	spin_release(&sched.lock);
+	sched_stop_other_cpus();
 	console_force_unlocked();
 	printk("\nfatal: all tasks are asleep - deadlock!\n\n");
 	task_dump_all();

@@ -40,4 +40,7 @@ void sched_arm_timer_before(struct cpu *c, uint64_t when);
 void task_init_main(void (*fn)(void *), void *arg);
 void task_dump_all(void);
 
+/* Set once a panic has begun: CPUs that see it halt. */
+extern bool sched_stopping;
+
 #endif

@@ -207,15 +207,24 @@ int num_tasks(void)
 	return __atomic_load_n(&ntasks, __ATOMIC_RELAXED);
 }
 
-/* The top frames of a switched-out G, from its saved frame pointer. */
+/* The frames of a switched-out G, from where it parked: the scheduler's
+ * own frames (mcall, gopark, ...) are left out. */
 static void dump_frames(const struct g *g)
 {
+	static const char *const internal[] = { "mcall", "gopark", "kernel_preempt", "yield" };
 	uintptr_t fp = arch_ctx_fp(&g->ctx), pc, off;
+	int shown = 0;
 
-	for (int n = 0; n < 4 && arch_frame_next(&fp, &pc, g->stack.lo, g->stack.hi) && pc; n++) {
+	while (shown < 5 && arch_frame_next(&fp, &pc, g->stack.lo, g->stack.hi) && pc) {
 		const char *name = ksym_lookup(pc - 1, &off);
+		bool skip = false;
 
+		for (unsigned int i = 0; shown == 0 && name && i < ARRAY_SIZE(internal); i++)
+			skip |= strcmp(name, internal[i]) == 0;
+		if (skip)
+			continue;
 		printk("        %p %s+0x%lx\n", (void *)pc, name ? name : "?", (unsigned long)off);
+		shown++;
 	}
 }
 

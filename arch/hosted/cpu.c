@@ -2,6 +2,7 @@
 /* hosted: CPU setup, the console on fd 1, interrupt masking, the interrupt
  * signals, and power off. */
 #define _GNU_SOURCE
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -40,6 +41,15 @@ void arch_cpu_init(const struct boot_info *bi)
 	hosted_smp_init_boot_cpu();
 }
 
+/* ThreadSanitizer delivers asynchronous signals late, from its own code,
+ * with a context that is not the interrupted one: there, tasks are
+ * preempted only where preemption is re-enabled (preempt_enable). */
+#if defined(__SANITIZE_THREAD__)
+#define HOSTED_CAN_INJECT 0
+#else
+#define HOSTED_CAN_INJECT 1
+#endif
+
 extern char __executable_start[], __etext[];
 extern void hosted_preempt_trampoline(void);
 
@@ -70,14 +80,15 @@ void hosted_irq_dispatch(int bits, ucontext_t *uc)
 	 * to another thread half-way through a call. */
 	uintptr_t pc = (uintptr_t)uc->uc_mcontext.gregs[REG_RIP];
 
-	if (pc >= (uintptr_t)__executable_start && pc < (uintptr_t)__etext &&
-	    sched_preempt_on_irq_exit(true))
+	if (HOSTED_CAN_INJECT && pc >= (uintptr_t)__executable_start &&
+	    pc < (uintptr_t)__etext && sched_preempt_on_irq_exit(true))
 		inject_preempt(uc);
 }
 
 static void irq_signal(int sig, siginfo_t *si, void *ucv)
 {
 	int bit = sig == HOSTED_SIG_TIMER ? HOSTED_IRQ_TIMER : HOSTED_IRQ_IPI;
+	int saved_errno = errno; /* the handler makes system calls */
 
 	(void)si;
 	if (hosted_irq.disabled) {
@@ -87,6 +98,7 @@ static void irq_signal(int sig, siginfo_t *si, void *ucv)
 	hosted_irq.disabled = 1;
 	hosted_irq_dispatch(bit, ucv);
 	hosted_irq.disabled = 0;
+	errno = saved_errno;
 }
 
 void hosted_irq_init(void)

@@ -28,6 +28,7 @@ _Static_assert(offsetof(struct arch_context, fpucw) == CTX_FPUCW, "CTX_FPUCW");
 #define HOSTED_TSAN 1
 void *__tsan_get_current_fiber(void);
 void *__tsan_create_fiber(unsigned int flags);
+void __tsan_destroy_fiber(void *fiber);
 void __tsan_switch_to_fiber(void *fiber, unsigned int flags);
 #endif
 #if defined(__SANITIZE_ADDRESS__)
@@ -70,8 +71,11 @@ void arch_ctx_init(struct arch_context *ctx, uintptr_t stack_lo, uintptr_t stack
 	ctx->stack_lo = stack_lo;
 	ctx->stack_hi = stack_hi;
 #ifdef HOSTED_TSAN
-	if (!ctx->fiber)
-		ctx->fiber = __tsan_create_fiber(0);
+	/* A fresh fiber: the old one's shadow stack still holds the frames
+	 * abandoned on this stack. ctx is never the running context here. */
+	if (ctx->fiber)
+		__tsan_destroy_fiber(ctx->fiber);
+	ctx->fiber = __tsan_create_fiber(0);
 #endif
 }
 

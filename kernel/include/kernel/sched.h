@@ -188,6 +188,10 @@ void sched_timer_tick(void);
 /* Print every G (id, status, wait reason, top frames), for panics. */
 void sched_dump_tasks(void);
 
+/* Stop every other CPU (they halt with interrupts off), so that a panic's
+ * report is the last thing printed. Any context. */
+void sched_stop_other_cpus(void);
+
 /* Per-CPU count of Gs started, for tests. */
 uint64_t sched_cpu_runs(unsigned int cpu);
 
