@@ -1,0 +1,79 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * aarch64: interfaces between the files of arch/aarch64 and boot/aarch64,
+ * including the C entry points that assembly calls. Not for generic code.
+ */
+#ifndef WEFT_ARCH_AARCH64_H
+#define WEFT_ARCH_AARCH64_H
+
+#ifndef __ASSEMBLY__
+#include <stdbool.h>
+#include <stdint.h>
+
+/* The registers saved on every exception entry (vectors.S), lowest address first. */
+struct trap_frame {
+	uint64_t x[31]; /* x0-x30; x29 is the frame pointer, x30 the link register */
+	uint64_t sp; /* the stack pointer before the exception */
+	uint64_t elr; /* ELR_EL1: where the exception was taken */
+	uint64_t spsr; /* SPSR_EL1: PSTATE at the exception */
+	uint64_t esr; /* ESR_EL1: the syndrome (synchronous exceptions) */
+	uint64_t far; /* FAR_EL1: the faulting address (aborts) */
+	/* An AAPCS64 frame record {x29, elr} that the entry code points x29
+	 * at, so that a backtrace from a handler walks on into the
+	 * interrupted code. */
+	uint64_t frame[2];
+	/* Where a backtrace of this frame starts, when trap.c had to make up
+	 * a frame record (see arch_frame_fp); 0 means the saved x29. */
+	uint64_t walk_fp;
+	uint64_t pad;
+};
+#endif
+
+/* Offsets into struct trap_frame for vectors.S (checked in trap.c). */
+#define TF_X(n) ((n)*8)
+#define TF_SP 248
+#define TF_ELR 256
+#define TF_SPSR 264
+#define TF_ESR 272
+#define TF_FAR 280
+#define TF_FRAME 288
+#define TF_WALK_FP 304
+#define TF_SIZE 320 /* a multiple of 16: sp stays aligned */
+
+/* Which vector was taken: its offset in the table divided by 0x80 (Arm ARM, "Exception
+ * vectors"). The low two bits are the kind, the next two the group. */
+#define TRAP_SYNC 0
+#define TRAP_IRQ 1
+#define TRAP_FIQ 2
+#define TRAP_SERROR 3
+#define TRAP_KIND(v) ((v)&3)
+#define TRAP_GROUP(v) ((v) >> 2)
+#define TRAP_GROUP_EL1_SP0 0 /* taken at EL1 while on SP_EL0 */
+#define TRAP_GROUP_EL1_SPX 1 /* taken at EL1 on SP_EL1: the kernel's own */
+#define TRAP_GROUP_EL0_A64 2 /* from AArch64 EL0 */
+#define TRAP_GROUP_EL0_A32 3 /* from AArch32 EL0 */
+
+#ifndef __ASSEMBLY__
+/* boot/aarch64: build struct boot_info and enter kernel_main. Called by entry.S on the boot
+ * stack with the MMU on. */
+__attribute__((noreturn)) void boot_aarch64(const void *dtb);
+
+/* mmu.c: build the boot identity map from the DTB's /memory and turn on the MMU and caches.
+ * Called by entry.S with the MMU off, interrupts masked, bss cleared. */
+void mmu_boot_init(const void *dtb);
+
+/* trap.c: every exception vector lands here with interrupts masked; `vector` is a TRAP_*
+ * value. Returns to the interrupted code unless the trap is fatal. */
+void aarch64_trap(struct trap_frame *tf, unsigned long vector);
+
+/* timer.c: the irqchip `local` hook (drivers/irqchip.h) for the timer PPI. */
+bool aarch64_timer_irq(unsigned int irq);
+
+/* psci.c: the PSCI conduit from the DTB /psci node; 0, or -ENODEV without PSCI 0.2+. */
+int psci_init(const void *dtb);
+
+/* PSCI SYSTEM_OFF; returns only if there is no PSCI or the call failed. */
+void psci_system_off(void);
+#endif
+
+#endif

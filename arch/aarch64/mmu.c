@@ -1,0 +1,281 @@
+// SPDX-License-Identifier: MIT
+/*
+ * aarch64: the boot identity map, turned on before any other C code runs.
+ *
+ * With the MMU off every data access is to Device memory, where unaligned
+ * accesses fault and exclusives (our spinlocks) need not work (Arm ARM,
+ * "The effects of disabling a stage of address translation"). So entry.S
+ * calls mmu_boot_init() first, and this file
+ * is built with -mstrict-align and calls nothing but its own helpers.
+ *
+ * The map (4 KiB granule, 39-bit addresses, 1 GiB and 2 MiB blocks, VA = PA):
+ *   - RAM from the DTB /memory nodes, and the image itself: Normal
+ *     write-back cacheable, inner shareable;
+ *   - everything else below 4 GiB, where SoCs put their devices:
+ *     Device-nGnRE, never executable;
+ *   - the first 2 MiB: unmapped, so that NULL dereferences fault.
+ * The memory issue replaces these tables with real page tables.
+ */
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <arch/aarch64.h>
+#include <arch/sysreg.h>
+#include <drivers/fdt.h>
+
+#define GRANULE 4096
+#define PTRS_PER_TABLE 512
+#define L1_SHIFT 30 /* a level 1 entry maps 1 GiB */
+#define L2_SHIFT 21 /* a level 2 entry maps 2 MiB */
+#define BLOCK_1G (1ull << L1_SHIFT)
+#define BLOCK_2M (1ull << L2_SHIFT)
+#define VA_BITS 39 /* translation starts at level 1 */
+#define DEVICE_LIMIT (4ull << 30)
+#define NULL_GUARD BLOCK_2M
+
+/* Level 1 and 2 descriptors (Arm ARM, "VMSAv8-64 translation table format descriptors"). */
+#define PTE_VALID (1ull << 0)
+#define PTE_TABLE (1ull << 1) /* next-level table; a block has this bit clear */
+#define PTE_ATTRINDX(i) ((uint64_t)(i) << 2) /* MAIR_EL1 attribute index */
+#define PTE_SH_INNER (3ull << 8)
+#define PTE_AF (1ull << 10) /* access flag: set, or the first access faults */
+#define PTE_PXN (1ull << 53)
+#define PTE_UXN (1ull << 54)
+#define PTE_ADDR_MASK 0x0000fffffffff000ull
+
+/* MAIR_EL1 attributes: index 0 Normal inner/outer write-back read/write-allocate, index 1
+ * Device-nGnRE. */
+#define ATTR_NORMAL 0
+#define ATTR_DEVICE 1
+#define MAIR_VALUE (0xffull << (8 * ATTR_NORMAL) | 0x04ull << (8 * ATTR_DEVICE))
+
+/* No EL0 ever runs, so nothing is EL0-executable (UXN). RAM stays executable at EL1 until
+ * the memory issue maps the image's sections with their own permissions. */
+#define BLOCK_NORMAL (PTE_VALID | PTE_ATTRINDX(ATTR_NORMAL) | PTE_SH_INNER | PTE_AF | PTE_UXN)
+#define BLOCK_DEVICE (PTE_VALID | PTE_ATTRINDX(ATTR_DEVICE) | PTE_AF | PTE_PXN | PTE_UXN)
+
+/* TCR_EL1: TTBR0 walks for 39-bit addresses, cacheable and inner shareable like the tables,
+ * 4 KiB granule; no TTBR1 walks (EPD1). IPS is filled in from the CPU's PARange. */
+#define TCR_T0SZ (64 - VA_BITS)
+#define TCR_IRGN0_WBWA (1ull << 8)
+#define TCR_ORGN0_WBWA (1ull << 10)
+#define TCR_SH0_INNER (3ull << 12)
+#define TCR_TG0_4K (0ull << 14)
+#define TCR_EPD1 (1ull << 23)
+#define TCR_TG1_4K (2ull << 30)
+#define TCR_IPS_SHIFT 32
+#define TCR_VALUE                                                                             \
+	(TCR_T0SZ | TCR_IRGN0_WBWA | TCR_ORGN0_WBWA | TCR_SH0_INNER | TCR_TG0_4K | TCR_EPD1 | \
+	 TCR_TG1_4K)
+#define PARANGE_48_BITS 5 /* ID_AA64MMFR0_EL1.PARange for 48 bits; 52 needs more setup */
+
+/* Level 2 tables for the GiBs that mix RAM, devices and holes. QEMU virt needs two (the
+ * NULL guard and the partly used first GiB of RAM). */
+#define L2_TABLES 16
+
+static uint64_t l1_table[PTRS_PER_TABLE] __attribute__((aligned(GRANULE)));
+static uint64_t l2_tables[L2_TABLES][PTRS_PER_TABLE] __attribute__((aligned(GRANULE)));
+static unsigned int l2_used;
+
+extern char __executable_start[], _end[];
+
+/* The level 2 table for the GiB at `idx`, made from its 1 GiB block if it has none yet; NULL
+ * when the pool is used up. */
+static uint64_t *l2_for(unsigned int idx)
+{
+	uint64_t e = l1_table[idx], *t;
+
+	if ((e & (PTE_VALID | PTE_TABLE)) == (PTE_VALID | PTE_TABLE))
+		return (uint64_t *)(uintptr_t)(e & PTE_ADDR_MASK);
+	if (l2_used == L2_TABLES)
+		return NULL;
+	t = l2_tables[l2_used++];
+	for (unsigned int i = 0; i < PTRS_PER_TABLE; i++)
+		t[i] = e & PTE_VALID ? e + ((uint64_t)i << L2_SHIFT) : 0;
+	l1_table[idx] = (uint64_t)(uintptr_t)t | PTE_VALID | PTE_TABLE;
+	return t;
+}
+
+/* Map [base, end) rounded out to 2 MiB with block attributes `attrs` (0: unmap), in 1 GiB
+ * blocks where a whole GiB is covered and has no table yet. */
+static void map_range(uint64_t base, uint64_t end, uint64_t attrs)
+{
+	base &= ~(BLOCK_2M - 1);
+	end = (end + BLOCK_2M - 1) & ~(BLOCK_2M - 1);
+	if (end > 1ull << VA_BITS)
+		end = 1ull << VA_BITS; /* out of reach of this map */
+	while (base < end) {
+		unsigned int idx = (unsigned int)(base >> L1_SHIFT);
+		bool is_table =
+			(l1_table[idx] & (PTE_VALID | PTE_TABLE)) == (PTE_VALID | PTE_TABLE);
+		uint64_t *l2;
+
+		if (!(base & (BLOCK_1G - 1)) && end - base >= BLOCK_1G && !is_table) {
+			l1_table[idx] = attrs ? base | attrs : 0;
+			base += BLOCK_1G;
+			continue;
+		}
+		l2 = l2_for(idx);
+		if (!l2) {
+			/* Out of tables: the whole GiB takes these attributes. */
+			l1_table[idx] = attrs ? (base & ~(BLOCK_1G - 1)) | attrs : 0;
+			base = (base | (BLOCK_1G - 1)) + 1;
+			continue;
+		}
+		l2[(base >> L2_SHIFT) % PTRS_PER_TABLE] = attrs ? base | attrs : 0;
+		base += BLOCK_2M;
+	}
+}
+
+/* ---- a minimal walk of the DTB for /memory, safe with the MMU off ---- */
+
+#define FDT_MAGIC 0xd00dfeedu
+#define FDT_BEGIN_NODE 1
+#define FDT_END_NODE 2
+#define FDT_PROP 3
+#define FDT_NOP 4
+
+static bool str_eq(const char *a, const char *b)
+{
+	while (*a && *a == *b) {
+		a++;
+		b++;
+	}
+	return *a == *b;
+}
+
+/* Map the "reg" ranges of a /memory node as Normal memory. */
+static void map_memory_reg(const uint8_t *reg, uint32_t len, uint32_t ac, uint32_t sc)
+{
+	uint32_t entry = 4 * (ac + sc);
+
+	if (!entry || ac > 2 || sc > 2)
+		return;
+	for (uint32_t off = 0; off + entry <= len; off += entry) {
+		uint64_t base = fdt_cells_ld(reg + off, (int)ac);
+		uint64_t size = fdt_cells_ld(reg + off + 4 * ac, (int)sc);
+
+		if (size)
+			map_range(base, base + size, BLOCK_NORMAL);
+	}
+}
+
+/*
+ * Map the RAM the DTB describes: the "reg" of every node directly under the
+ * root whose device_type is "memory" (Devicetree Specification v0.4, 3.4),
+ * in the root's #address-cells / #size-cells. Everything is bounds-checked
+ * against the header; a malformed DTB just maps less.
+ */
+static void map_dtb_memory(const uint8_t *fdt)
+{
+	if (!fdt || ((uintptr_t)fdt & 3) || fdt32_ld(fdt) != FDT_MAGIC)
+		return;
+	uint32_t total = fdt32_ld(fdt + 4), off_struct = fdt32_ld(fdt + 8);
+	uint32_t off_strings = fdt32_ld(fdt + 12), size_struct = fdt32_ld(fdt + 36);
+	uint32_t size_strings = fdt32_ld(fdt + 32);
+
+	if (off_struct > total || size_struct > total - off_struct || off_strings > total ||
+	    size_strings > total - off_strings)
+		return;
+	const uint8_t *p = fdt + off_struct, *end = p + size_struct;
+	const char *strings = (const char *)fdt + off_strings;
+	uint32_t ac = 2, sc = 1; /* the defaults of the specification, 2.3.5 */
+	int depth = 0;
+	bool memory = false;
+	const uint8_t *reg = NULL;
+	uint32_t reg_len = 0;
+
+	while (p + 4 <= end) {
+		uint32_t tag = fdt32_ld(p);
+
+		p += 4;
+		if (tag == FDT_BEGIN_NODE) {
+			while (p < end && *p)
+				p++;
+			p = fdt + (((uintptr_t)(p + 1 - fdt) + 3) & ~(uintptr_t)3);
+			if (++depth == 2) {
+				memory = false;
+				reg = NULL;
+			}
+		} else if (tag == FDT_END_NODE) {
+			if (depth == 2 && memory && reg)
+				map_memory_reg(reg, reg_len, ac, sc);
+			if (--depth <= 0)
+				return;
+		} else if (tag == FDT_PROP) {
+			if (p + 8 > end)
+				return;
+			uint32_t len = fdt32_ld(p), nameoff = fdt32_ld(p + 4);
+			const uint8_t *val = p + 8;
+
+			if (len > (uint32_t)(end - val) || nameoff >= size_strings)
+				return;
+			const char *name = strings + nameoff;
+
+			if (depth == 1 && len == 4 && str_eq(name, "#address-cells"))
+				ac = fdt32_ld(val);
+			else if (depth == 1 && len == 4 && str_eq(name, "#size-cells"))
+				sc = fdt32_ld(val);
+			else if (depth == 2 && str_eq(name, "device_type"))
+				memory = len == 7 && str_eq((const char *)val, "memory");
+			else if (depth == 2 && str_eq(name, "reg")) {
+				reg = val;
+				reg_len = len;
+			}
+			p = val + ((len + 3) & ~3u);
+		} else if (tag != FDT_NOP) {
+			return;
+		}
+	}
+}
+
+/* ---- turning it on ---- */
+
+/* Discard cache lines of [start, end) so that reads after the caches come on
+ * see what was written to memory with them off (booting.rst: the loader
+ * cleaned the image, so there is nothing newer in the caches to lose). */
+static void dcache_inval_range(uintptr_t start, uintptr_t end)
+{
+	uint64_t line = 4ull << ((read_sysreg(ctr_el0) >> 16) & 0xf);
+
+	for (uintptr_t a = start & ~(line - 1); a < end; a += line)
+		__asm__ __volatile__("dc ivac, %0" ::"r"(a) : "memory");
+	dsb(sy);
+}
+
+static void mmu_enable(void)
+{
+	uint64_t ips = read_sysreg(id_aa64mmfr0_el1) & 0xf;
+
+	if (ips > PARANGE_48_BITS)
+		ips = PARANGE_48_BITS;
+	write_sysreg(mair_el1, MAIR_VALUE);
+	write_sysreg(tcr_el1, TCR_VALUE | ips << TCR_IPS_SHIFT);
+	write_sysreg(ttbr0_el1, (uintptr_t)l1_table);
+	isb();
+	__asm__ __volatile__("tlbi vmalle1\n\t"
+			     "dsb nsh\n\t"
+			     "ic iallu\n\t"
+			     "dsb nsh\n\t"
+			     "isb"
+			     :
+			     :
+			     : "memory");
+	write_sysreg(sctlr_el1,
+		     SCTLR_EL1_RES1 | SCTLR_EL1_M | SCTLR_EL1_C | SCTLR_EL1_SA | SCTLR_EL1_I);
+	isb();
+}
+
+void mmu_boot_init(const void *dtb)
+{
+	map_range(0, DEVICE_LIMIT, BLOCK_DEVICE);
+	map_range(0, NULL_GUARD, 0);
+	map_dtb_memory(dtb);
+	/* The image, in case the DTB is missing or wrong: we run there. */
+	map_range((uintptr_t)__executable_start, (uintptr_t)_end, BLOCK_NORMAL);
+
+	dsb(sy); /* the tables are in memory before the walker looks */
+	dcache_inval_range((uintptr_t)__executable_start, (uintptr_t)_end);
+	mmu_enable();
+}
