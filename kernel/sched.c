@@ -29,7 +29,7 @@ int sched_nprocs = 1;
 bool sched_running;
 uint32_t sched_ntimers;
 uint32_t sched_io_waiters;
-static uint64_t timeslice_ns = 10 * NSEC_PER_MSEC;
+static uint64_t timeslice_cycles;
 
 /* Global state, Go's `sched`. Its lock is taken from interrupt context
  * (goready there), so always with interrupts masked. */
@@ -468,10 +468,11 @@ static __noreturn void execute(struct cpu *c, struct g *g, bool inherit)
 	c->need_resched = false;
 	if (!inherit) {
 		c->p->schedtick++;
-		c->slice_end = now_ns() + timeslice_ns;
+		c->slice_start = arch_cycles();
 	}
 	c->p->nrun++;
-	sched_arm_timer(c);
+	if (!c->slice_armed)
+		sched_arm_timer(c); /* a CPU coming out of idle */
 	arch_ctx_switch(&discard, &g->ctx);
 	__builtin_unreachable();
 }
@@ -579,23 +580,28 @@ void sched_stop_other_cpus(void)
 
 void sched_arm_timer(struct cpu *c)
 {
-	uint64_t when = c->curg ? c->slice_end : UINT64_MAX;
+	uint64_t when = UINT64_MAX;
 	uint64_t t = c->p ? timers_next(c->p) : UINT64_MAX;
 
-	if (t < when)
-		when = t;
+	c->slice_armed = c->curg != NULL;
+	if (c->slice_armed)
+		when = c->slice_start + timeslice_cycles;
+	if (t != UINT64_MAX && time_deadline_cycles(t) < when)
+		when = time_deadline_cycles(t);
 	c->armed = when;
 	if (when == UINT64_MAX)
 		arch_timer_cancel();
 	else
-		arch_timer_set_deadline(time_deadline_cycles(when));
+		arch_timer_set_deadline(when);
 }
 
-void sched_arm_timer_before(struct cpu *c, uint64_t when)
+void sched_arm_timer_before(struct cpu *c, uint64_t when_ns)
 {
+	uint64_t when = time_deadline_cycles(when_ns);
+
 	if (when < c->armed) {
 		c->armed = when;
-		arch_timer_set_deadline(time_deadline_cycles(when));
+		arch_timer_set_deadline(when);
 	}
 }
 
@@ -607,15 +613,18 @@ void sched_timer_tick(void)
 
 	stop_if_asked();
 	c->ticks++;
+	c->armed = UINT64_MAX; /* the one-shot has fired */
+	c->slice_armed = false;
 	if (!sched_running || !c->p)
 		return;
-	uint64_t now = now_ns();
-	bool timers_due = timers_next(c->p) <= now;
+	uint64_t now = arch_cycles();
+	bool timers_due = timers_pending(c->p) && time_deadline_cycles(timers_next(c->p)) <= now;
+	bool slice_over = now - c->slice_start >= timeslice_cycles;
 
-	/* Something is due: a running G is asked to step aside, and the
+	/* Something is due: the running G is asked to step aside, and the
 	 * scheduler loop (which this CPU is in, or returns to) runs the due
 	 * timers and re-arms. Re-arming here would only fire again at once. */
-	if (c->curg && (now >= c->slice_end || timers_due))
+	if (c->curg && (slice_over || timers_due))
 		c->need_resched = true;
 	else if (!timers_due)
 		sched_arm_timer(c);
@@ -704,7 +713,8 @@ static struct g *findrunnable(struct cpu *c, bool *inherit)
 	unsigned long flags;
 
 	for (;;) {
-		timers_run(p, now_ns());
+		if (timers_pending(p))
+			timers_run(p, now_ns());
 
 		/* Fairness: now and then the global queue goes first. */
 		if (p->schedtick % 61 == 0 && __atomic_load_n(&sched.runq_size, __ATOMIC_RELAXED)) {
@@ -808,8 +818,9 @@ void sched_start(void (*main_fn)(void *), void *arg)
 {
 	unsigned int ncpus = boot.ncpus ? boot.ncpus : 1;
 
-	timeslice_ns = bootargs_u64(&kernel_bootargs, "timeslice", 10 * NSEC_PER_MSEC,
-				    100 * NSEC_PER_USEC, 10 * NSEC_PER_SEC);
+	timeslice_cycles = time_ns_to_cycles(bootargs_u64(&kernel_bootargs, "timeslice",
+							  10 * NSEC_PER_MSEC, 100 * NSEC_PER_USEC,
+							  10 * NSEC_PER_SEC));
 	sched_nprocs = (int)bootargs_u64(&kernel_bootargs, "procs", ncpus, 1, ncpus);
 	for (int i = 0; i < sched_nprocs; i++) {
 		ps[i].id = i;
@@ -819,6 +830,7 @@ void sched_start(void (*main_fn)(void *), void *arg)
 		cpus[i].idx = i;
 		cpus[i].hwid = boot.cpu_hwid[i];
 		cpus[i].fastrand = 0x9e3779b9u * (i + 1);
+		cpus[i].armed = UINT64_MAX;
 		alloc_g0_stack(&cpus[i]);
 	}
 	task_init_main(main_fn, arg);

@@ -28,13 +28,19 @@ __noreturn void schedule(void);
 uint64_t timers_next(struct p *p); /* earliest deadline, or UINT64_MAX */
 void timers_run(struct p *p, uint64_t now);
 
+/* Whether p has any armed timer (a hint, read without its lock). */
+static inline bool timers_pending(struct p *p)
+{
+	return __atomic_load_n(&p->ntimers, __ATOMIC_RELAXED) != 0;
+}
+
 /* This CPU's deadline: the earlier of the slice end and the P's first
  * timer. Interrupts masked or preemption off. */
 void sched_arm_timer(struct cpu *c);
 
-/* Bring this CPU's deadline forward to `when` if it is earlier. Interrupts
- * masked. */
-void sched_arm_timer_before(struct cpu *c, uint64_t when);
+/* Bring this CPU's deadline forward to now_ns() time `when_ns` if that is
+ * earlier. Interrupts masked. */
+void sched_arm_timer_before(struct cpu *c, uint64_t when_ns);
 
 /* Gs (task.c). */
 void task_init_main(void (*fn)(void *), void *arg);

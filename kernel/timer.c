@@ -56,7 +56,9 @@ static void sift_down(struct timer **h, int n, int i)
 /* Remove entry i of p's heap. p->timer_lock held. */
 static void heap_remove(struct p *p, int i)
 {
-	int last = --p->ntimers;
+	int last = p->ntimers - 1;
+
+	__atomic_store_n(&p->ntimers, last, __ATOMIC_RELAXED); /* see timers_pending */
 
 	p->timers[i]->p = NULL;
 	if (i != last) {
@@ -143,7 +145,8 @@ int timer_add_nogrow(struct timer *t)
 
 	if (p->ntimers < p->timers_cap) {
 		t->p = p;
-		t->index = p->ntimers++;
+		t->index = p->ntimers;
+		__atomic_store_n(&p->ntimers, t->index + 1, __ATOMIC_RELAXED);
 		p->timers[t->index] = t;
 		sift_up(p->timers, t->index);
 		__atomic_fetch_add(&sched_ntimers, 1, __ATOMIC_RELAXED);

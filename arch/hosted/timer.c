@@ -16,7 +16,16 @@
 
 static __thread timer_t cpu_timer;
 
-uint64_t arch_cycles(void)
+/*
+ * The clock is the TSC (invariant on the hosts Weft runs on: "constant_tsc
+ * nonstop_tsc"), a few cycles to read where the vDSO's clock_gettime takes
+ * tens of nanoseconds, and the scheduler reads it on every switch. Its rate
+ * is measured against CLOCK_MONOTONIC once at boot; timer deadlines are
+ * converted back to CLOCK_MONOTONIC for timer_settime.
+ */
+static uint64_t tsc_hz, tsc0, mono0;
+
+static uint64_t mono_ns(void)
 {
 	struct timespec ts;
 
@@ -24,9 +33,29 @@ uint64_t arch_cycles(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
+static void tsc_calibrate(void)
+{
+	uint64_t m0 = mono_ns(), c0 = __builtin_ia32_rdtsc(), m1, c1;
+
+	do {
+		m1 = mono_ns();
+		c1 = __builtin_ia32_rdtsc();
+	} while (m1 - m0 < 20000000); /* 20 ms: a few ppm of error */
+	tsc_hz = (uint64_t)((unsigned __int128)(c1 - c0) * 1000000000ull / (m1 - m0));
+	tsc0 = c1;
+	mono0 = m1;
+}
+
+uint64_t arch_cycles(void)
+{
+	return __builtin_ia32_rdtsc();
+}
+
 uint64_t arch_cycles_hz(void)
 {
-	return 1000000000ull;
+	if (!tsc_hz)
+		tsc_calibrate();
+	return tsc_hz;
 }
 
 void hosted_timer_init_cpu(void)
@@ -47,10 +76,14 @@ void arch_timer_init(const struct boot_info *bi)
 	hosted_timer_init_cpu();
 }
 
-void arch_timer_set_deadline(uint64_t deadline)
+void arch_timer_set_deadline(uint64_t deadline_cycles)
 {
 	struct itimerspec its = { 0 };
+	uint64_t deadline = mono0;
 
+	if (deadline_cycles > tsc0)
+		deadline += (uint64_t)((unsigned __int128)(deadline_cycles - tsc0) * 1000000000ull /
+				       tsc_hz);
 	/* A zero it_value would disarm: a deadline in the past fires at once. */
 	if (deadline == 0)
 		deadline = 1;

@@ -115,8 +115,13 @@ struct cpu {
 	bool started; /* a secondary CPU reached kernel_secondary_main */
 	bool spinning; /* looking for work to steal */
 	volatile bool woken_spinning; /* wakep() woke it to spin */
-	uint64_t slice_end; /* now_ns() at which curg is preempted */
-	uint64_t armed; /* the deadline the timer is set to */
+	/* The running G's slice started at slice_start (arch cycles: one
+	 * cheap counter read per switch). The timer is only re-armed when it
+	 * is not already armed for a slice check, so that a switch costs no
+	 * timer write; an early tick re-arms for the exact slice end. */
+	uint64_t slice_start;
+	bool slice_armed; /* the armed deadline includes a slice check */
+	uint64_t armed; /* the timer's deadline in arch cycles, or UINT64_MAX */
 	uint32_t fastrand;
 	uint64_t ticks; /* timer interrupts taken */
 	uint64_t preemptions;
