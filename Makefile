@@ -166,7 +166,7 @@ test: $(DEPS_STAMP)
 	$(Q)scripts/test.sh $(TEST_ARCHES)
 
 bench: $(DEPS_STAMP)
-	$(Q)scripts/bench.sh
+	$(Q)$(PYTHON) scripts/bench.py
 
 format:
 	$(Q)clang-format -i $$(git ls-files '*.c' '*.h')

@@ -15,7 +15,6 @@
 
 /* Until stacks are demand-paged, a task gets min(its limit, this). */
 #define STACK_BLOCK_MAX (64 * 1024)
-#define STACK_CANARY 0x5745465453544b21ull /* "WEFTSTK!" */
 
 size_t stack_default_max = STACK_BLOCK_MAX;
 
@@ -34,11 +33,6 @@ int stack_alloc(struct stack *st, size_t max)
 	st->max = max;
 	*(uint64_t *)st->lo = STACK_CANARY;
 	return 0;
-}
-
-bool stack_intact(const struct stack *st)
-{
-	return *(const uint64_t *)st->lo == STACK_CANARY;
 }
 
 void stack_trim(struct stack *st)

@@ -25,8 +25,18 @@ FUNC(hosted_ctx_switch)
 	movq	CTX_R13(%rsi), %r13
 	movq	CTX_R14(%rsi), %r14
 	movq	CTX_R15(%rsi), %r15
-	ldmxcsr	CTX_MXCSR(%rsi)
-	fldcw	CTX_FPUCW(%rsi)
+	/* Loading MXCSR and the x87 control word is slow; they almost never
+	 * differ between tasks, so load them only when they do. */
+	movl	CTX_MXCSR(%rsi), %eax
+	cmpl	CTX_MXCSR(%rdi), %eax
+	jne	1f
+2:	movw	CTX_FPUCW(%rsi), %ax
+	cmpw	CTX_FPUCW(%rdi), %ax
+	jne	3f
+	ret
+1:	ldmxcsr	CTX_MXCSR(%rsi)
+	jmp	2b
+3:	fldcw	CTX_FPUCW(%rsi)
 	ret
 END(hosted_ctx_switch)
 

@@ -25,8 +25,13 @@ int stack_alloc(struct stack *st, size_t max);
  * the reservation for reuse. */
 void stack_trim(struct stack *st);
 
+#define STACK_CANARY 0x5745465453544b21ull /* "WEFTSTK!" at the low end */
+
 /* Whether the stack's low end is untouched (no overflow so far). */
-bool stack_intact(const struct stack *st);
+static inline bool stack_intact(const struct stack *st)
+{
+	return *(const uint64_t *)st->lo == STACK_CANARY;
+}
 
 /* Release it entirely. */
 void stack_free(struct stack *st);
