@@ -43,6 +43,9 @@ PYTHON := /usr/bin/python3
 ifeq ($(V),1)
 Q :=
 quiet = @true
+else ifneq ($(findstring s,$(firstword -$(MAKEFLAGS))),)
+Q := @
+quiet = @true
 else
 Q := @
 quiet = @printf '  %-7s %s\n'
@@ -174,9 +177,9 @@ format:
 format-check:
 	$(Q)clang-format --dry-run --Werror $$(git ls-files '*.c' '*.h')
 
-# Keeps the built newlib (build/<arch>/newlib) and the deps stamp.
+# Keeps the built newlib (build/<arch>/newlib), its source and the deps stamp.
 clean:
-	rm -rf $(filter-out %/newlib,$(wildcard $(BUILD_ROOT)/*/*))
+	rm -rf $(filter-out %/newlib $(BUILD_ROOT)/src/%,$(wildcard $(BUILD_ROOT)/*/*))
 
 # Also removes the built newlib and the deps stamp.
 distclean:

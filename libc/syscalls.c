@@ -20,15 +20,18 @@
 #include <kernel/panic.h>
 #include <kernel/time.h>
 
-#undef errno
-extern int errno;
+/*
+ * Errors go straight to the calling task's errno (newlib's errno macro,
+ * which is per task through __getreent), never to newlib's one global
+ * errno: tasks on other CPUs may be failing calls at the same moment.
+ */
 
 static int is_console(int fd)
 {
 	return fd >= 0 && fd <= 2;
 }
 
-int _write(int fd, const void *buf, size_t len)
+_READ_WRITE_RETURN_TYPE _write(int fd, const void *buf, size_t len)
 {
 	if (!is_console(fd) || fd == 0) {
 		errno = EBADF;
@@ -39,7 +42,7 @@ int _write(int fd, const void *buf, size_t len)
 }
 
 /* Console input: waits for the first byte, then returns what is waiting. */
-int _read(int fd, void *buf, size_t len)
+_READ_WRITE_RETURN_TYPE _read(int fd, void *buf, size_t len)
 {
 	char *p = buf;
 	size_t n = 0;
@@ -251,3 +254,30 @@ unsigned sleep(unsigned s)
 	sleep_ns((uint64_t)s * NSEC_PER_SEC);
 	return 0;
 }
+
+/*
+ * The POSIX names. newlib's own wrappers (write() calling _write_r()) are
+ * not linked when these exist, and the x86_64-none-elf build of newlib has
+ * none at all (its configure falls back to MISSING_SYSCALL_NAMES, where it
+ * calls write() itself).
+ */
+#define POSIX_NAME(name) __typeof__(_##name) name __attribute__((weak, alias("_" #name)))
+
+POSIX_NAME(write);
+POSIX_NAME(read);
+POSIX_NAME(open);
+POSIX_NAME(close);
+POSIX_NAME(lseek);
+POSIX_NAME(fstat);
+POSIX_NAME(stat);
+POSIX_NAME(isatty);
+POSIX_NAME(sbrk);
+POSIX_NAME(getpid);
+POSIX_NAME(kill);
+POSIX_NAME(link);
+POSIX_NAME(unlink);
+POSIX_NAME(fork);
+POSIX_NAME(execve);
+POSIX_NAME(wait);
+POSIX_NAME(times);
+POSIX_NAME(gettimeofday);

@@ -13,7 +13,16 @@ mkdir -p "$root"
 root=$(cd "$root" && pwd)
 prefix=$root/$arch/newlib
 stamp=$prefix/.stamp
-[ -f "$stamp" ] && [ "$(cat "$stamp")" = "$(basename "$tarball")" ] && exit 0
+# The stamp names the tarball and this script's own hash, so that changing
+# a flag here rebuilds newlib on machines that already have it.
+want="$(basename "$tarball") $(sha1sum <"$0" | cut -d' ' -f1)"
+[ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] && exit 0
+
+# Two makes at once (say, two arches in parallel) must not build the same
+# newlib twice: wait for the other, then check again.
+exec 9>"$root/.newlib-$arch.lock"
+flock 9
+[ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] && exit 0
 
 # Every arch builds with per-task reentrancy (__getreent) and retargetable
 # locks, which libc/ provides; the kernel supplies the syscalls.
@@ -47,33 +56,45 @@ src=$root/src
 mkdir -p "$src"
 # Debian's tarball unpacks to a directory of its own naming ("newlib-salsa").
 name=$(tar -tf "$tarball" | head -n 1 | cut -d/ -f1)
-if [ ! -f "$src/$name/.unpacked" ]; then
-	rm -rf "${src:?}/$name"
-	tar -C "$src" -xf "$tarball"
-	touch "$src/$name/.unpacked"
-fi
+(
+	flock 8
+	if [ ! -f "$src/$name/.unpacked" ]; then
+		rm -rf "${src:?}/$name"
+		tar -C "$src" -xf "$tarball"
+		touch "$src/$name/.unpacked"
+	fi
+) 8>"$root/.newlib-src.lock"
 
 obj=$root/$arch/newlib-build
-rm -rf "$obj" "$prefix"
+# Build into a staging prefix and swap it in at the end, so that builds
+# running meanwhile keep the old newlib.
+stage=$prefix.new
+rm -rf "$obj" "$stage"
 mkdir -p "$obj"
 cd "$obj"
 echo "  NEWLIB  $arch ($name, log in $obj/build.log)"
+# READELF: configure's .init_array check runs it; without it (there is no
+# aarch64-none-elf-readelf) newlib leaves out __libc_init_array.
 {
-	"$src/$name/configure" --target=$target --prefix="$prefix" \
+	"$src/$name/configure" --target=$target --prefix="$stage" \
 		--disable-multilib --disable-newlib-supplied-syscalls \
 		--enable-newlib-retargetable-locking --enable-newlib-io-long-long \
 		--enable-newlib-io-c99-formats --disable-nls \
 		CC_FOR_TARGET="${tools}gcc" AR_FOR_TARGET="${tools}ar" \
 		AS_FOR_TARGET="${tools}as" LD_FOR_TARGET="${tools}ld" \
 		NM_FOR_TARGET="${tools}nm" RANLIB_FOR_TARGET="${tools}ranlib" \
-		OBJDUMP_FOR_TARGET="${tools}objdump" \
+		OBJDUMP_FOR_TARGET="${tools}objdump" READELF_FOR_TARGET="${tools}readelf" \
 		CFLAGS_FOR_TARGET="$cflags"
 	make -j"$(nproc)" all-target-newlib
 	make install-target-newlib
 } >build.log 2>&1 || { tail -n 30 build.log >&2; echo "build-newlib: $arch failed" >&2; exit 1; }
 
-# Flatten <prefix>/<target>/{include,lib} to <prefix>/{include,lib}.
-mv "$prefix/$target/include" "$prefix/include"
-mv "$prefix/$target/lib" "$prefix/lib"
-rm -rf "${prefix:?}/$target" "$obj"
-basename "$tarball" >"$stamp"
+# Flatten <stage>/<target>/{include,lib} to <stage>/{include,lib}.
+mv "$stage/$target/include" "$stage/include"
+mv "$stage/$target/lib" "$stage/lib"
+rm -rf "${stage:?}/$target" "$obj"
+echo "$want" >"$stage/.stamp"
+rm -rf "$prefix.old"
+[ -d "$prefix" ] && mv "$prefix" "$prefix.old"
+mv "$stage" "$prefix"
+rm -rf "$prefix.old"

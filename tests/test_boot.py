@@ -86,3 +86,13 @@ def test_unknown_boot_option_is_reported_not_fatal(arch_ok):
     assert b.status == 0, b.output
     assert "weft: unknown boot option 'bogus' ignored" in b.output
     assert "check: return" in b.output
+
+
+def test_libc_plumbing(arch_ok):
+    """newlib (glibc on hosted) is wired to the kernel: errno, malloc,
+    clock_gettime(CLOCK_MONOTONIC) with nanosleep, gettimeofday, stdio."""
+    b = boot(arch_ok, "check", args="-- libc")
+    assert b.status == 0, b.output
+    for what in ("errno", "malloc", "nanosleep", "gettimeofday", "puts"):
+        assert re.search(rf"^libc: {what} ok", b.output, re.M), b.output
+    assert "libc: printf %f 3.142 %e 1.23e+04" in b.output

@@ -12,12 +12,16 @@
  *   busyexit N  main returns N while other tasks still run
  *   errno       each task's errno is its own    print N     N tasks print lines at once
  *   sleep MS    main sleeps MS milliseconds
+ *   libc        the C library's plumbing: errno, malloc, clocks, sleep
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <errno.h>
 #include <string.h>
+#include <sys/time.h>
+#include <time.h>
 
 #include <weft.h>
 
@@ -153,6 +157,50 @@ static int concurrency(const char *what, int n)
 		return 0;
 	}
 	return -1;
+/* Each line is "libc: <what> ok" or "libc: <what> FAILED (...)". */
+static int check_libc(void)
+{
+	int bad = 0;
+	struct timespec a, b, req = { 0, 20 * 1000 * 1000 };
+	struct timeval tv;
+
+	errno = 0;
+	if (open("/nonexistent", O_RDONLY) != -1 || errno == 0) {
+		printf("libc: errno FAILED (open gave errno %d)\n", errno);
+		bad++;
+	} else {
+		printf("libc: errno ok (%s)\n", strerror(errno));
+	}
+
+	char *p = malloc(1 << 20);
+
+	if (!p) {
+		printf("libc: malloc FAILED\n");
+		bad++;
+	} else {
+		memset(p, 0xa5, 1 << 20);
+		p = realloc(p, 2 << 20);
+		bad += !p || p[(1 << 20) - 1] != (char)0xa5;
+		printf("libc: malloc %s\n", p && p[(1 << 20) - 1] == (char)0xa5 ? "ok" : "FAILED");
+		free(p);
+	}
+
+	if (clock_gettime(CLOCK_MONOTONIC, &a) || nanosleep(&req, NULL) ||
+	    clock_gettime(CLOCK_MONOTONIC, &b)) {
+		printf("libc: clock_gettime FAILED\n");
+		bad++;
+	} else {
+		long long ns = (b.tv_sec - a.tv_sec) * 1000000000ll + (b.tv_nsec - a.tv_nsec);
+
+		bad += ns < 20000000;
+		printf("libc: nanosleep %s (%lld ns for 20 ms)\n", ns >= 20000000 ? "ok" : "FAILED",
+		       ns);
+	}
+	bad += gettimeofday(&tv, NULL) != 0;
+	printf("libc: gettimeofday %s\n", bad ? "FAILED" : "ok");
+	printf("libc: printf %%f %.3f %%e %.2e\n", 3.14159, 12345.678);
+	puts("libc: puts ok");
+	return bad;
 }
 
 int main(int argc, char **argv)
@@ -174,6 +222,8 @@ int main(int argc, char **argv)
 		return (int)misaligned_atomic(buf);
 	if (strcmp(what, "wild") == 0)
 		return read_wild();
+	if (strcmp(what, "libc") == 0)
+		return check_libc();
 	if (strcmp(what, "abort") == 0)
 		abort();
 	int r = concurrency(what, n);

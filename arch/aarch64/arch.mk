@@ -7,17 +7,13 @@ CC := $(CROSS)gcc
 NM := $(CROSS)nm
 OBJCOPY := $(CROSS)objcopy
 
-GCC_INCLUDE := $(shell $(CC) -print-file-name=include)
-LIBGCC := $(shell $(CC) -print-libgcc-file-name)
+include libc/newlib.mk
 
 # The Linux cross compiler used freestanding: no PIE (Debian's default), and no outline atomics
 # (Debian's default; their libgcc helpers pick LSE through getauxval, which we lack). Frame
 # records in leaf functions too, so that a fault in a leaf shows its caller in the backtrace.
-# newlib declares CLOCK_MONOTONIC only with _POSIX_MONOTONIC_CLOCK; libc/ implements it.
 ARCH_CFLAGS := -march=armv8-a -mtune=cortex-a72 -fno-pie -mno-outline-atomics \
-	-mno-omit-leaf-frame-pointer -ffreestanding -nostdinc \
-	-isystem $(NEWLIB)/include -isystem $(GCC_INCLUDE) -D__DYNAMIC_REENT__ \
-	-D_POSIX_MONOTONIC_CLOCK=200112L
+	-mno-omit-leaf-frame-pointer $(NEWLIB_CFLAGS)
 # Interrupt and trap paths never touch FP/SIMD registers, so a trap saves only x0-x30.
 KERNEL_CFLAGS := -mgeneral-regs-only
 # mmu.c runs with the MMU off, where all data accesses are to Device memory, and unaligned
@@ -26,11 +22,10 @@ KERNEL_CFLAGS := -mgeneral-regs-only
 CFLAGS_mmu.c := -mstrict-align -fno-tree-loop-distribute-patterns
 
 ARCH_DRIVERS := drivers/uart/uart.c drivers/uart/pl011.c drivers/irq/gic.c
-LIBC_SRCS := libc/syscalls.c libc/start.c libc/reent.c
 LINKER_SCRIPT := linker/aarch64.ld
 LINK = $(CC) $(ARCH_CFLAGS) -nostdlib -static -no-pie -T $(LINKER_SCRIPT) -Wl,--gc-sections \
 	-Wl,-z,noexecstack -Wl,--build-id=none
-LIBS := -Wl,--start-group $(NEWLIB)/lib/libc.a $(NEWLIB)/lib/libm.a $(LIBGCC) -Wl,--end-group
+LIBS := -Wl,--start-group $(NEWLIB_LIBS) -Wl,--end-group
 
 # The arm64 Image: the ELF's bytes from the load address on, with the header
 # (boot/aarch64/header.S) first. QEMU -kernel and U-Boot booti load it and

@@ -5,29 +5,23 @@ CC := $(CROSS)gcc
 NM := $(CROSS)nm
 OBJCOPY := $(CROSS)objcopy
 
-GCC_INCLUDE := $(shell $(CC) -print-file-name=include)
-LIBGCC := $(shell $(CC) -print-libgcc-file-name)
+include libc/newlib.mk
 
 # rv64gc/lp64d is the default multilib, which newlib was built for. medany:
 # the image lives at 0x80200000, out of medlow's reach (+-2 GiB around 0).
 # No linker relaxation (-mno-relax, --no-relax): it shrinks code depending on
 # where data lands, and the two-pass link (kernel/include/kernel/ksym.h) needs
 # every function at the same address in both links. So gp is unused, too.
-# newlib's <time.h> declares CLOCK_MONOTONIC only when the platform says it
-# has one (_POSIX_MONOTONIC_CLOCK); libc/syscalls.c implements it.
-ARCH_CFLAGS := -march=rv64gc -mabi=lp64d -mcmodel=medany -mno-relax -ffreestanding -nostdinc \
-	-isystem $(NEWLIB)/include -isystem $(GCC_INCLUDE) -D__DYNAMIC_REENT__ \
-	-D_POSIX_MONOTONIC_CLOCK=200112L
+ARCH_CFLAGS := -march=rv64gc -mabi=lp64d -mcmodel=medany -mno-relax $(NEWLIB_CFLAGS)
 # RISC-V has no -mgeneral-regs-only; instead the trap entry turns the FPU off
 # (sstatus.FS = Off) while the kernel handles a trap, so any FP use there faults.
 KERNEL_CFLAGS :=
 
 ARCH_DRIVERS := drivers/uart/uart.c drivers/uart/ns16550.c
-LIBC_SRCS := libc/syscalls.c libc/start.c libc/reent.c
 LINKER_SCRIPT := linker/riscv64.ld
 LINK = $(CC) $(ARCH_CFLAGS) -nostdlib -static -T $(LINKER_SCRIPT) -Wl,--no-relax \
 	-Wl,--gc-sections -Wl,-z,noexecstack
-LIBS := $(NEWLIB)/lib/libc.a $(NEWLIB)/lib/libm.a $(LIBGCC)
+LIBS := $(NEWLIB_LIBS)
 
 # Image is the ELF's bytes from the load address on, starting with the Linux
 # RISC-V Image header, for U-Boot booti on boards (QEMU -kernel takes it too).

@@ -109,17 +109,3 @@ TEST(aarch64, irqchip_is_the_gic_the_dtb_names)
 	EXPECT_EQ(strcmp(irqchip->name, "gicv3") == 0,
 		  ((read_sysreg(id_aa64pfr0_el1) >> ID_AA64PFR0_GIC_SHIFT) & 0xf) != 0);
 }
-
-TEST(aarch64, irq_save_restore_nests)
-{
-	ASSERT_TRUE(arch_irq_enabled());
-	unsigned long outer = arch_irq_save();
-
-	EXPECT_FALSE(arch_irq_enabled());
-	unsigned long inner = arch_irq_save();
-
-	arch_irq_restore(inner);
-	EXPECT_FALSE(arch_irq_enabled());
-	arch_irq_restore(outer);
-	EXPECT_TRUE(arch_irq_enabled());
-}

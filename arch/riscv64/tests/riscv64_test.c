@@ -43,17 +43,3 @@ TEST(riscv64, probe_skips_an_illegal_instruction)
 	arch_irq_restore(flags);
 	(void)v;
 }
-
-TEST(riscv64, irq_save_restore_nests)
-{
-	ASSERT_TRUE(arch_irq_enabled());
-	unsigned long outer = arch_irq_save();
-
-	EXPECT_FALSE(arch_irq_enabled());
-	unsigned long inner = arch_irq_save();
-
-	arch_irq_restore(inner);
-	EXPECT_FALSE(arch_irq_enabled());
-	arch_irq_restore(outer);
-	EXPECT_TRUE(arch_irq_enabled());
-}

@@ -1,0 +1,78 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * x86_64: inline part of the arch contract. Interrupt masking is RFLAGS.IF;
+ * the saved "flags" are the whole RFLAGS word.
+ */
+#ifndef WEFT_ARCH_X86_64_INLINE_H
+#define WEFT_ARCH_X86_64_INLINE_H
+
+#include <stdbool.h>
+
+#define X86_RFLAGS_IF (1ul << 9)
+
+#define arch_barrier() __asm__ __volatile__("" ::: "memory")
+
+/* Full barrier: x86 is TSO, but a store followed by a load to another
+ * location can still be reordered (SDM vol. 3 §9.2.2), which only MFENCE
+ * (or a locked instruction) prevents. */
+static inline void arch_mb(void)
+{
+	__asm__ __volatile__("mfence" ::: "memory");
+}
+
+/* Loads are not reordered with other loads, nor stores with other stores,
+ * on write-back memory (SDM vol. 3 §9.2.2): a compiler barrier suffices,
+ * also for virtio rings in coherent RAM. */
+static inline void arch_rmb(void)
+{
+	arch_barrier();
+}
+
+static inline void arch_wmb(void)
+{
+	arch_barrier();
+}
+
+static inline void arch_cpu_relax(void)
+{
+	__asm__ __volatile__("pause" ::: "memory");
+}
+
+static inline void arch_irq_disable(void)
+{
+	__asm__ __volatile__("cli" ::: "memory");
+}
+
+static inline void arch_irq_enable(void)
+{
+	__asm__ __volatile__("sti" ::: "memory");
+}
+
+static inline unsigned long arch_irq_flags(void)
+{
+	unsigned long flags;
+
+	__asm__ __volatile__("pushfq; popq %0" : "=r"(flags) : : "memory");
+	return flags;
+}
+
+static inline bool arch_irq_enabled(void)
+{
+	return (arch_irq_flags() & X86_RFLAGS_IF) != 0;
+}
+
+static inline unsigned long arch_irq_save(void)
+{
+	unsigned long flags = arch_irq_flags();
+
+	arch_irq_disable();
+	return flags;
+}
+
+static inline void arch_irq_restore(unsigned long flags)
+{
+	if (flags & X86_RFLAGS_IF)
+		arch_irq_enable();
+}
+
+#endif
