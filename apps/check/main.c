@@ -157,6 +157,8 @@ static int concurrency(const char *what, int n)
 		return 0;
 	}
 	return -1;
+}
+
 /* Each line is "libc: <what> ok" or "libc: <what> FAILED (...)". */
 static int check_libc(void)
 {
