@@ -699,8 +699,11 @@ static void idle(struct cpu *c)
 	/* Leave the idle set, unless a waker already took us out of it. */
 	uint64_t old = __atomic_fetch_and(&sched.idle_mask, ~bit, __ATOMIC_ACQ_REL);
 
-	if (!(old & bit) && __atomic_load_n(&c->woken_spinning, __ATOMIC_ACQUIRE)) {
-		c->spinning = true; /* wakep() counted us in nmspinning */
+	if (!(old & bit)) {
+		/* Only wakep() clears another CPU's bit, after counting it
+		 * in nmspinning; its woken_spinning store may not have
+		 * landed yet, so the bit alone decides. */
+		c->spinning = true;
 	}
 	arch_irq_restore(flags);
 }
