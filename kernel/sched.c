@@ -624,10 +624,17 @@ void sched_timer_tick(void)
 	/* Something is due: the running G is asked to step aside, and the
 	 * scheduler loop (which this CPU is in, or returns to) runs the due
 	 * timers and re-arms. Re-arming here would only fire again at once. */
-	if (c->curg && (slice_over || timers_due))
+	if (c->curg && (slice_over || timers_due)) {
 		c->need_resched = true;
-	else if (!timers_due)
+		/* The interrupt exit may not be able to act on it (a lock is
+		 * held, or on hosted the task is inside the host's C library):
+		 * come back soon to ask again, rather than never. */
+		c->armed = now + timeslice_cycles / 8;
+		c->slice_armed = true;
+		arch_timer_set_deadline(c->armed);
+	} else if (!timers_due) {
 		sched_arm_timer(c);
+	}
 }
 
 void sched_dump_tasks(void)
@@ -841,10 +848,11 @@ void sched_start(void (*main_fn)(void *), void *arg)
 
 	for (unsigned int i = 1; i < ncpus; i++) {
 		int err = arch_cpu_start(i, cpus[i].hwid, cpus[i].g0_stack_top, &cpus[i]);
-		uint64_t deadline = now_ns() + NSEC_PER_SEC;
+		uint64_t deadline = now_ns() + 10 * NSEC_PER_SEC;
 
 		/* Wait for it, so that a CPU that never comes up is reported
-		 * rather than counted on. */
+		 * rather than counted on (generously: emulated CPUs on a busy
+		 * host can take seconds). */
 		while (!err && !__atomic_load_n(&cpus[i].started, __ATOMIC_ACQUIRE))
 			if (now_ns() > deadline)
 				err = -ETIMEDOUT;

@@ -2,8 +2,7 @@
 /*
  * mutex, cond, waitgroup and once: zero-initialized objects are ready to
  * use. Waiters park on a queue guarded by a small spinlock inside the
- * object. An unlock with waiters hands the mutex straight to the first of
- * them (FIFO), so a waiter is never starved by newcomers.
+ * object.
  */
 #include <stddef.h>
 
@@ -12,6 +11,7 @@
 #include <kernel/panic.h>
 #include <kernel/sched.h>
 #include <kernel/spinlock.h>
+#include <kernel/time.h>
 
 #define MUTEX_LOCKED 1u
 #define MUTEX_WAITERS 2u
@@ -23,6 +23,8 @@
 struct sync_waiter {
 	struct g *g;
 	struct sync_waiter *next;
+	uint64_t since; /* mutex: when it first queued */
+	bool handoff; /* mutex: woken as the owner */
 };
 
 _Static_assert(sizeof(((mutex_t *)0)->wait_lock) == sizeof(spinlock_t), "wait_lock is a spinlock");
@@ -62,12 +64,31 @@ static bool unlock_waitlock(void *arg)
 
 /* ---- mutex ---- */
 
+/*
+ * Go's sync.Mutex in outline. An unlock with waiters releases the mutex
+ * and wakes the first waiter, which then competes with tasks that are
+ * running and barge in: under contention the lock goes to whoever is on a
+ * CPU, which keeps throughput high. A waiter that has waited more than
+ * MUTEX_STARVE_NS is handed the mutex directly instead, so nobody waits
+ * for ever. A waiter that loses the race goes back to the front.
+ */
+#define MUTEX_STARVE_NS 1000000ull
+
 int mutex_trylock(mutex_t *m)
 {
-	unsigned int zero = 0;
+	unsigned int s = __atomic_load_n(&m->state, __ATOMIC_RELAXED);
 
-	return __atomic_compare_exchange_n(&m->state, &zero, MUTEX_LOCKED, false, __ATOMIC_ACQUIRE,
-					   __ATOMIC_RELAXED);
+	return !(s & MUTEX_LOCKED) &&
+	       __atomic_compare_exchange_n(&m->state, &s, s | MUTEX_LOCKED, false,
+					   __ATOMIC_ACQUIRE, __ATOMIC_RELAXED);
+}
+
+static void wq_push_front(void **head, void **tail, struct sync_waiter *w)
+{
+	w->next = *head;
+	*head = w;
+	if (!*tail)
+		*tail = w;
 }
 
 static void mutex_lock_slow(mutex_t *m)
@@ -76,44 +97,57 @@ static void mutex_lock_slow(mutex_t *m)
 	if (!current_g())
 		panic("mutex_lock: contended before the scheduler started");
 
-	for (int i = 0; i < MUTEX_SPINS && num_cpu() > 1; i++) {
-		unsigned int s = __atomic_load_n(&m->state, __ATOMIC_RELAXED);
-
-		if (!(s & MUTEX_LOCKED) &&
-		    __atomic_compare_exchange_n(&m->state, &s, s | MUTEX_LOCKED, false,
-						__ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
-			return;
-		arch_cpu_relax();
-	}
-
 	struct sync_waiter me = { .g = current_g() };
 	spinlock_t *wl = wait_lock(&m->wait_lock);
+	bool requeue = false;
 
-	spin_lock(wl);
 	for (;;) {
-		unsigned int s = __atomic_load_n(&m->state, __ATOMIC_RELAXED);
-
-		if (!(s & MUTEX_LOCKED)) {
-			if (__atomic_compare_exchange_n(&m->state, &s, s | MUTEX_LOCKED, false,
-							__ATOMIC_ACQUIRE, __ATOMIC_RELAXED)) {
-				spin_unlock(wl);
+		for (int i = 0; i < MUTEX_SPINS && num_cpu() > 1; i++) {
+			if (mutex_trylock(m))
 				return;
-			}
-		} else if (__atomic_compare_exchange_n(&m->state, &s, s | MUTEX_WAITERS, false,
-						       __ATOMIC_RELAXED, __ATOMIC_RELAXED)) {
-			break;
+			arch_cpu_relax();
 		}
+		spin_lock(wl);
+		unsigned int s = __atomic_load_n(&m->state, __ATOMIC_RELAXED);
+		bool queued = false;
+
+		while (!queued) {
+			if (!(s & MUTEX_LOCKED)) {
+				if (__atomic_compare_exchange_n(&m->state, &s, s | MUTEX_LOCKED, false,
+								__ATOMIC_ACQUIRE, __ATOMIC_RELAXED)) {
+					spin_unlock(wl);
+					return;
+				}
+			} else if (__atomic_compare_exchange_n(&m->state, &s, s | MUTEX_WAITERS,
+							       false, __ATOMIC_RELAXED,
+							       __ATOMIC_RELAXED)) {
+				queued = true;
+			}
+		}
+		if (!requeue)
+			me.since = now_ns();
+		me.handoff = false;
+		if (requeue)
+			wq_push_front(&m->head, &m->tail, &me);
+		else
+			wq_push(&m->head, &m->tail, &me);
+		gopark(unlock_waitlock, wl, "mutex");
+		if (me.handoff) {
+			/* Pair with the release store in mutex_unlock, so the
+			 * previous owner's writes are visible. */
+			(void)__atomic_load_n(&m->state, __ATOMIC_ACQUIRE);
+			return;
+		}
+		requeue = true;
 	}
-	wq_push(&m->head, &m->tail, &me);
-	gopark(unlock_waitlock, wl, "mutex");
-	/* mutex_unlock handed the mutex to us: pair with its release store,
-	 * so the previous owner's writes are visible. */
-	(void)__atomic_load_n(&m->state, __ATOMIC_ACQUIRE);
 }
 
 void mutex_lock(mutex_t *m)
 {
-	if (!mutex_trylock(m))
+	unsigned int zero = 0;
+
+	if (!__atomic_compare_exchange_n(&m->state, &zero, MUTEX_LOCKED, false, __ATOMIC_ACQUIRE,
+					 __ATOMIC_RELAXED))
 		mutex_lock_slow(m);
 }
 
@@ -131,17 +165,18 @@ void mutex_unlock(mutex_t *m)
 
 	spin_lock(wl);
 	struct sync_waiter *w = wq_pop(&m->head, &m->tail);
+	unsigned int waiters = m->head ? MUTEX_WAITERS : 0;
 
-	if (!w) {
-		__atomic_store_n(&m->state, 0, __ATOMIC_RELEASE);
-		spin_unlock(wl);
-		return;
+	if (w && now_ns() - w->since >= MUTEX_STARVE_NS) {
+		/* Starving: hand the mutex over, still locked. */
+		w->handoff = true;
+		__atomic_store_n(&m->state, MUTEX_LOCKED | waiters, __ATOMIC_RELEASE);
+	} else {
+		__atomic_store_n(&m->state, waiters, __ATOMIC_RELEASE);
 	}
-	/* Hand off: the mutex stays locked, now owned by w. */
-	__atomic_store_n(&m->state, m->head ? MUTEX_LOCKED | MUTEX_WAITERS : MUTEX_LOCKED,
-			 __ATOMIC_RELEASE);
 	spin_unlock(wl);
-	goready(w->g);
+	if (w)
+		goready(w->g);
 }
 
 /* ---- cond ---- */
