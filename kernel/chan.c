@@ -25,6 +25,7 @@ struct waiter {
 	void *elem; /* where to copy from (send) or to (receive) */
 	int case_index; /* select: which case this is */
 	bool is_select;
+	bool is_recv;
 	bool queued;
 	bool success; /* completed by a value, not by close */
 };
@@ -235,15 +236,11 @@ static int recv(struct chan *c, void *elem, bool block)
 		spin_unlock(&c->lock);
 		return -EAGAIN;
 	}
-	struct waiter me = { .g = current_g(), .c = c, .elem = elem };
+	struct waiter me = { .g = current_g(), .c = c, .elem = elem, .is_recv = true };
 
 	enqueue(&c->recvq, &me);
 	gopark(unlock_chan, c, "chan receive");
-	if (!me.success) {
-		zero_elem(c, elem);
-		return -EPIPE;
-	}
-	return 0;
+	return me.success ? 0 : -EPIPE; /* chan_close zeroed elem */
 }
 
 int chan_send(chan_t *c, const void *elem)
@@ -279,8 +276,12 @@ void chan_close(chan_t *c)
 	}
 	c->closed = true;
 	/* Fail every waiter: receivers get a zero element, senders -EPIPE.
-	 * Ready them after unlocking. */
+	 * Everything a waiter needs is done here, under the lock: once
+	 * readied it must not touch the channel, which may be freed as soon
+	 * as chan_close returns. */
 	while ((w = dequeue(&c->recvq)) || (w = dequeue(&c->sendq))) {
+		if (w->is_recv)
+			zero_elem(c, w->elem);
 		w->success = false;
 		w->g->param = w;
 		w->next = woken;
@@ -332,10 +333,7 @@ static void sel_dequeue_all(struct select_state *s)
 		struct waiter *w = &s->waiters[i];
 
 		if (w->queued)
-			unlink_waiter(w->case_index >= 0 && s->cases[w->case_index].op == CHAN_SEND
-					      ? &w->c->sendq
-					      : &w->c->recvq,
-				      w);
+			unlink_waiter(w->is_recv ? &w->c->recvq : &w->c->sendq, w);
 	}
 }
 
@@ -500,7 +498,8 @@ int chan_select(struct chan_case *cases, int n, int64_t timeout_ns)
 			struct waiter *w = &waiters[k];
 
 			*w = (struct waiter){ .g = self, .c = cases[i].chan, .elem = cases[i].elem,
-					      .case_index = i, .is_select = true };
+					      .case_index = i, .is_select = true,
+					      .is_recv = cases[i].op == CHAN_RECV };
 			enqueue(cases[i].op == CHAN_SEND ? &w->c->sendq : &w->c->recvq, w);
 		}
 		s.timer = (struct timer){ .when = deadline, .fn = select_timeout, .arg = self };
@@ -515,11 +514,9 @@ int chan_select(struct chan_case *cases, int n, int64_t timeout_ns)
 		sel_dequeue_all(&s);
 		sel_unlock(&s);
 		if (winner) {
-			if (!winner->success) {
+			/* A close zeroed a receive case's element already. */
+			if (!winner->success)
 				cases[winner->case_index].closed = 1;
-				if (cases[winner->case_index].op == CHAN_RECV)
-					zero_elem(winner->c, cases[winner->case_index].elem);
-			}
 			return winner->case_index;
 		}
 		if (!s.timer_armed && self->select_done == 0) {

@@ -91,7 +91,9 @@ static void goexit0(struct g *g)
 	g->fn = NULL;
 	g->arg = NULL;
 	g->wait_reason = NULL;
-	__atomic_fetch_sub(&ntasks, 1, __ATOMIC_RELAXED);
+	/* Release: a task that sees the count drop also sees what the exited
+	 * task wrote (tests wait for num_tasks() to settle). */
+	__atomic_fetch_sub(&ntasks, 1, __ATOMIC_RELEASE);
 	stack_trim(&g->stack);
 	gfput(c->p, g);
 	schedule();
@@ -204,7 +206,7 @@ int task_id(void)
 
 int num_tasks(void)
 {
-	return __atomic_load_n(&ntasks, __ATOMIC_RELAXED);
+	return __atomic_load_n(&ntasks, __ATOMIC_ACQUIRE);
 }
 
 /* The frames of a switched-out G, from where it parked: the scheduler's

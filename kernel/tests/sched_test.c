@@ -51,7 +51,7 @@ TEST(sched, spawn_100000_tasks)
 
 static void id_fn(void *arg)
 {
-	*(int *)arg = task_id();
+	__atomic_store_n((int *)arg, task_id(), __ATOMIC_RELEASE);
 }
 
 TEST(sched, task_ids)
