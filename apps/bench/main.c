@@ -10,6 +10,10 @@
  *   buf       send then receive on a buffered channel; ns per pair
  *   mutex     uncontended lock + unlock; ns per pair
  *   parked    RAM per task parked on a channel; bytes per task
+ *
+ * `bench quick` runs a hundredth of the iterations, for emulators; under
+ * QEMU's -icount shift=0 a nanosecond is one instruction, so the figures
+ * are then instructions per operation. `bench N` runs N times as many.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,7 +21,13 @@
 
 #include <weft.h>
 
-static int scale = 1;
+/* Iterations are base * scale / 100. */
+static int scale = 100;
+
+static int iters(int base)
+{
+	return (int)((long)base * scale / 100);
+}
 
 static void report(const char *name, double value, const char *unit)
 {
@@ -34,7 +44,7 @@ static void done_fn(void *arg)
 
 static void bench_spawn(void)
 {
-	int n = 200000 * scale;
+	int n = iters(200000);
 	uint64_t t0 = now_ns();
 
 	for (int i = 0; i < n; i++) {
@@ -59,7 +69,7 @@ static void yielder(void *arg)
 
 static void bench_yield(void)
 {
-	yield_n = 1000000 * scale;
+	yield_n = iters(1000000);
 	wg_add(&wg, 2);
 	uint64_t t0 = now_ns();
 
@@ -82,7 +92,7 @@ static void ponger(void *arg)
 
 static void bench_unbuffered(void)
 {
-	int n = 500000 * scale, x = 0;
+	int n = iters(500000), x = 0;
 
 	ping = chan_make(sizeof(int), 0);
 	pong = chan_make(sizeof(int), 0);
@@ -99,7 +109,7 @@ static void bench_unbuffered(void)
 
 static void bench_buffered(void)
 {
-	int n = 5000000 * scale, x = 0;
+	int n = iters(5000000), x = 0;
 	chan_t *c = chan_make(sizeof(int), 128);
 	uint64_t t0 = now_ns();
 
@@ -114,7 +124,7 @@ static void bench_buffered(void)
 static void bench_mutex(void)
 {
 	static mutex_t m;
-	int n = 20000000 * scale;
+	int n = iters(20000000);
 	uint64_t t0 = now_ns();
 
 	for (int i = 0; i < n; i++) {
@@ -169,9 +179,12 @@ static void bench_parked(void)
 
 int main(int argc, char **argv)
 {
-	if (argc > 1)
-		scale = atoi(argv[1]) > 0 ? atoi(argv[1]) : 1;
+	if (argc > 1 && strcmp(argv[1], "quick") == 0)
+		scale = 1;
+	else if (argc > 1 && atoi(argv[1]) > 0)
+		scale = 100 * atoi(argv[1]);
 	printf("bench arch=%s cpus=%d\n", sys_arch(), num_cpu());
+	report("boot", (double)now_ns(), "ns");
 	bench_spawn();
 	bench_yield();
 	bench_unbuffered();
