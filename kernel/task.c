@@ -172,12 +172,14 @@ int go_opts(void (*fn)(void *), void *arg, const struct task_opts *opts)
 	}
 	libc_task_init(g);
 	g_prepare(g, fn, arg);
+	/* Once queued, g may run, exit and be reused before we look again. */
+	int id = g->id;
 
 	/* Go's newproc: the new G runs next on this P. */
 	preempt_disable();
 	sched_runqput(this_cpu()->p, g, true);
 	preempt_enable();
-	return g->id;
+	return id;
 }
 
 int go(void (*fn)(void *), void *arg)
