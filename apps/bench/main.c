@@ -162,17 +162,24 @@ static void parker(void *arg)
 
 static void bench_parked(void)
 {
-	int n = 100000;
+	int n = scale >= 100 ? 100000 : 1000, started = 0;
 	chan_t *c = chan_make(sizeof(int), 0);
 	double before = used_bytes();
 
-	wg_add(&wg, n);
-	for (int i = 0; i < n; i++)
-		go(parker, c);
-	while (num_tasks() < n + 1)
+	for (; started < n; started++) {
+		wg_add(&wg, 1);
+		if (go(parker, c) < 0) {
+			wg_done(&wg);
+			break; /* out of memory: measure what fit */
+		}
+	}
+	for (int i = 0; i < 1000 && num_tasks() < started + 1; i++)
 		sleep_ns(1000000);
 	sleep_ns(10000000);
-	report("parked", (used_bytes() - before) / n, "B/task");
+	if (started)
+		report("parked", (used_bytes() - before) / started, "B/task");
+	if (started < n)
+		printf("bench parked: only %d of %d tasks fit\n", started, n);
 	chan_close(c);
 	wg_wait(&wg);
 }
@@ -190,6 +197,7 @@ int main(int argc, char **argv)
 	bench_unbuffered();
 	bench_buffered();
 	bench_mutex();
-	bench_parked();
+	if (scale >= 100) /* too few tasks in quick mode to mean anything */
+		bench_parked();
 	return 0;
 }
