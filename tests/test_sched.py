@@ -80,3 +80,10 @@ def test_an_idle_guest_does_not_spin(arch_ok):
     idle = cpu_seconds_of(arch_ok, 5000) - cpu_seconds_of(arch_ok, 0)
     print(f"{arch_ok}: {idle:.2f} s of host CPU over 5 s of guest sleep")
     assert idle < 1.0
+
+
+def test_procs_limits_the_cpus_that_run_tasks(arch_ok):
+    b = boot(arch_ok, "hello", args="procs=2", smp=4)
+    assert b.status == 0, b.output
+    assert "cpus: 2," in b.output
+    assert "unknown boot option" not in b.output
