@@ -2,6 +2,7 @@
 # Weft: the one entry point. See README.md.
 #
 #   make run  [ARCH=riscv64] [APP=hello | APP_DIR=path] [SMP=1] [MEM=256M] [ARGS="... -- argv"]
+#             [TIMEOUT=seconds] [QEMU_FLAGS="extra QEMU options"]
 #   make test        every test on every arch
 #   make deps        install Debian packages and build newlib (run first by the others)
 #   make image       build the image only
@@ -15,6 +16,7 @@ ARGS ?=
 PORT ?= 8080
 TIMEOUT ?= 0
 SANITIZE ?=
+QEMU_FLAGS ?=
 V ?= 0
 
 ARCHES := riscv64 aarch64 x86_64 hosted
@@ -169,7 +171,7 @@ test: $(DEPS_STAMP)
 	$(Q)scripts/test.sh $(TEST_ARCHES)
 
 bench: $(DEPS_STAMP)
-	$(Q)scripts/bench.sh
+	$(Q)$(PYTHON) scripts/bench.py
 
 format:
 	$(Q)clang-format -i $$(git ls-files '*.c' '*.h')

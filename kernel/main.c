@@ -4,14 +4,24 @@
 #include <kernel/bootargs.h>
 #include <kernel/kernel.h>
 #include <kernel/libc.h>
+#include <kernel/mem.h>
 #include <kernel/panic.h>
 #include <kernel/printk.h>
+#include <kernel/sched.h>
 #include <kernel/time.h>
 
 struct boot_info boot;
 
+static void main_task(void *arg)
+{
+	(void)arg;
+	bootargs_warn_unused(&kernel_bootargs); /* every subsystem has read its options */
+	libc_start(kernel_bootargs.argc, kernel_bootargs.argv);
+}
+
 void kernel_main(const struct boot_info *bi)
 {
+	sched_early_init(); /* this_cpu() works from here on */
 	boot = *bi;
 	if (boot.dtb && boot_info_from_dtb(&boot, boot.dtb) < 0)
 		boot.dtb = NULL; /* reported below, once there is a console */
@@ -27,7 +37,7 @@ void kernel_main(const struct boot_info *bi)
 	printk("weft %s on %s: %u CPU(s), %llu MiB RAM\n", WEFT_VERSION, arch_name, boot.ncpus,
 	       (unsigned long long)(boot_mem_total(&boot) >> 20));
 
-	bootargs_warn_unused(&kernel_bootargs);
+	mem_init(); /* the early arena behind malloc */
 	arch_irq_enable();
-	libc_start(kernel_bootargs.argc, kernel_bootargs.argv);
+	sched_start(main_task, NULL); /* never returns */
 }

@@ -7,6 +7,7 @@
 #include <kernel/ksym.h>
 #include <kernel/panic.h>
 #include <kernel/printk.h>
+#include <kernel/sched.h>
 
 /* Frames never sit further apart than this; a bigger jump ends the walk. */
 #define BACKTRACE_SPAN (1024 * 1024)
@@ -62,6 +63,7 @@ static void panic_enter(void)
 		printk("\nfatal: nested panic; stopping\n");
 		arch_system_off(PANIC_EXIT_STATUS);
 	}
+	sched_stop_other_cpus();
 }
 
 void panic(const char *fmt, ...)
@@ -75,6 +77,7 @@ void panic(const char *fmt, ...)
 	va_end(ap);
 	printk("\n");
 	backtrace_print(0, arch_current_fp(), 32);
+	sched_dump_tasks();
 	kernel_exit(PANIC_EXIT_STATUS);
 }
 
@@ -94,5 +97,6 @@ void kernel_fault(struct trap_frame *tf, const struct fault_info *fi)
 	printk("registers:\n");
 	arch_frame_dump(tf);
 	backtrace_print(pc, arch_frame_fp(tf), 32);
+	sched_dump_tasks();
 	kernel_exit(PANIC_EXIT_STATUS);
 }

@@ -11,11 +11,6 @@ const char *sys_arch(void)
 	return arch_name;
 }
 
-int num_cpu(void)
-{
-	return (int)boot.ncpus;
-}
-
 void read_memstats(struct memstats *ms)
 {
 	mem_stats(ms);

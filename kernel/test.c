@@ -35,17 +35,24 @@ bool test_streq_(const char *a, const char *b)
 	return a && b ? strcmp(a, b) == 0 : a == b;
 }
 
+/* A test runs when its "suite.name" contains one of the filters (or there
+ * are none), and contains none of the filters written "-text". */
 static bool selected(const struct test_case *t, int nfilters, char **filters)
 {
 	char full[128];
+	bool any_include = false, included = false;
 
-	if (nfilters == 0)
-		return true;
 	ksnprintf(full, sizeof(full), "%s.%s", t->suite, t->name);
-	for (int i = 0; i < nfilters; i++)
-		if (strstr(full, filters[i]))
-			return true;
-	return false;
+	for (int i = 0; i < nfilters; i++) {
+		if (filters[i][0] == '-') {
+			if (strstr(full, filters[i] + 1))
+				return false;
+		} else {
+			any_include = true;
+			included |= strstr(full, filters[i]) != NULL;
+		}
+	}
+	return !any_include || included;
 }
 
 int test_run_all(int nfilters, char **filters)

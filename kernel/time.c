@@ -1,12 +1,13 @@
 // SPDX-License-Identifier: MIT
 /* Monotonic time, and a halting sleep on the CPU's one-shot timer. */
 #include <arch.h>
+#include <kernel/sched.h>
 #include <kernel/time.h>
 
 static uint64_t boot_cycles;
 static uint64_t cycles_hz;
 static uint64_t irq_count;
-static volatile uint64_t timer_fired;
+static uint64_t timer_fired;
 
 void time_init(void)
 {
@@ -35,10 +36,16 @@ uint64_t time_irq_count(void)
 	return __atomic_load_n(&irq_count, __ATOMIC_RELAXED);
 }
 
+uint64_t time_deadline_cycles(uint64_t ns)
+{
+	return boot_cycles + time_ns_to_cycles(ns);
+}
+
 void kernel_timer_tick(void)
 {
 	__atomic_fetch_add(&irq_count, 1, __ATOMIC_RELAXED);
-	timer_fired = 1;
+	__atomic_store_n(&timer_fired, 1, __ATOMIC_RELEASE);
+	sched_timer_tick();
 }
 
 void time_sleep_irq(uint64_t ns)
@@ -47,9 +54,9 @@ void time_sleep_irq(uint64_t ns)
 	unsigned long flags = arch_irq_save();
 
 	while (arch_cycles() < deadline) {
-		timer_fired = 0;
+		__atomic_store_n(&timer_fired, 0, __ATOMIC_RELAXED);
 		arch_timer_set_deadline(deadline);
-		while (!timer_fired)
+		while (!__atomic_load_n(&timer_fired, __ATOMIC_ACQUIRE))
 			arch_cpu_wait_irq();
 	}
 	arch_timer_cancel();

@@ -1,11 +1,12 @@
 // SPDX-License-Identifier: MIT
 /* Starting the app on the host's C library (ARCH=hosted). */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 
 #include <kernel/libc.h>
-#include <kernel/mem.h>
 #include <kernel/printk.h>
+#include <kernel/sched.h>
 
 /* The same last line as on the machines, whichever way the app exits. */
 static void print_exit_status(int status, void *arg)
@@ -17,9 +18,30 @@ static void print_exit_status(int status, void *arg)
 
 void libc_start(int argc, char **argv)
 {
-	mem_init();
 	/* Kernel output goes straight to fd 1; keep the app's stdio in step. */
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	on_exit(print_exit_status, NULL);
 	exit(app_main(argc, argv));
+}
+
+/* The host's errno belongs to the CPU thread, not the task: carry each
+ * task's value across switches. */
+void libc_task_init(struct g *g)
+{
+	g->libc_errno = 0;
+}
+
+void libc_task_exit(struct g *g)
+{
+	(void)g;
+}
+
+void libc_task_switch_out(struct g *g)
+{
+	g->libc_errno = errno;
+}
+
+void libc_task_switch_in(struct g *g)
+{
+	errno = g->libc_errno;
 }

@@ -4,20 +4,79 @@
  * errno and stdio state are found through __getreent(), and with
  * retargetable locking, so its locks are ours.
  *
- * Until the scheduler exists one task runs, on one CPU, and interrupt
- * handlers never call into newlib: one reent structure is right, and a lock
- * needs only to count recursion. The scheduler replaces both with per-task
- * reentrancy and task-aware mutexes.
+ * Each task gets its own struct _reent (errno, its stdio streams and their
+ * buffers) the first time it needs one, so tasks that never touch errno or
+ * stdio cost nothing. Each stream is line-buffered per task, and the
+ * console writes a whole buffer at once, so lines from concurrent tasks
+ * never interleave. newlib's locks are task mutexes: they block only the
+ * calling task.
  */
 #include <reent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <sys/lock.h>
+
+#include <weft.h>
+
+#include <kernel/libc.h>
+#include <kernel/sched.h>
 
 struct _reent *__getreent(void)
 {
-	return _impure_ptr;
+	struct g *g = current_g();
+
+	if (!g)
+		return _impure_ptr;
+	if (g->libc)
+		return g->libc;
+
+	/* Allocating calls back in here (malloc's own locks and errno):
+	 * meanwhile the task uses the global structure. */
+	g->libc = _impure_ptr;
+	struct _reent *r = malloc(sizeof(*r));
+
+	if (r)
+		_REENT_INIT_PTR(r);
+	g->libc = r ? r : _impure_ptr;
+	return g->libc;
 }
 
+void libc_task_init(struct g *g)
+{
+	g->libc = NULL;
+}
+
+void libc_task_exit(struct g *g)
+{
+	struct _reent *r = g->libc;
+
+	if (!r || r == _impure_ptr)
+		return;
+	/* Flush and close this task's streams, free what newlib hung on the
+	 * structure, then the structure itself (on the task's own stack:
+	 * this may block). */
+	_reclaim_reent(r);
+	g->libc = _impure_ptr;
+	free(r);
+	g->libc = NULL;
+}
+
+void libc_task_switch_out(struct g *g)
+{
+	(void)g;
+}
+
+void libc_task_switch_in(struct g *g)
+{
+	(void)g;
+}
+
+/* ---- locks ---- */
+
 struct __lock {
+	mutex_t m;
+	struct g *owner; /* recursive locks: the holder */
 	int depth;
 };
 
@@ -26,12 +85,15 @@ struct __lock __lock___sinit_recursive_mutex, __lock___sfp_recursive_mutex,
 	__lock___malloc_recursive_mutex, __lock___env_recursive_mutex, __lock___tz_mutex,
 	__lock___dd_hash_mutex, __lock___arc4random_mutex;
 
+/* Used for dynamically made locks when memory has run out: correct, just
+ * coarser. */
+static struct __lock fallback_lock;
+
 void __retarget_lock_init(_LOCK_T *lock)
 {
-	static struct __lock pool[64];
-	static int used;
+	struct __lock *l = calloc(1, sizeof(*l));
 
-	*lock = used < 64 ? &pool[used++] : &__lock___sfp_recursive_mutex;
+	*lock = l ? l : &fallback_lock;
 }
 
 void __retarget_lock_init_recursive(_LOCK_T *lock)
@@ -41,42 +103,64 @@ void __retarget_lock_init_recursive(_LOCK_T *lock)
 
 void __retarget_lock_close(_LOCK_T lock)
 {
-	(void)lock;
+	if (lock != &fallback_lock)
+		free(lock);
 }
 
 void __retarget_lock_close_recursive(_LOCK_T lock)
 {
-	(void)lock;
+	__retarget_lock_close(lock);
 }
 
 void __retarget_lock_acquire(_LOCK_T lock)
 {
-	lock->depth++;
-}
-
-void __retarget_lock_acquire_recursive(_LOCK_T lock)
-{
-	lock->depth++;
+	mutex_lock(&lock->m);
 }
 
 int __retarget_lock_try_acquire(_LOCK_T lock)
 {
-	lock->depth++;
-	return 0;
-}
-
-int __retarget_lock_try_acquire_recursive(_LOCK_T lock)
-{
-	lock->depth++;
-	return 0;
+	return mutex_trylock(&lock->m);
 }
 
 void __retarget_lock_release(_LOCK_T lock)
 {
-	lock->depth--;
+	mutex_unlock(&lock->m);
+}
+
+/* Before the scheduler runs, current_g() is NULL and stands for the one
+ * boot context. */
+void __retarget_lock_acquire_recursive(_LOCK_T lock)
+{
+	struct g *self = current_g();
+
+	if (lock->depth && lock->owner == self) {
+		lock->depth++;
+		return;
+	}
+	mutex_lock(&lock->m);
+	lock->owner = self;
+	lock->depth = 1;
+}
+
+int __retarget_lock_try_acquire_recursive(_LOCK_T lock)
+{
+	struct g *self = current_g();
+
+	if (lock->depth && lock->owner == self) {
+		lock->depth++;
+		return 1;
+	}
+	if (!mutex_trylock(&lock->m))
+		return 0;
+	lock->owner = self;
+	lock->depth = 1;
+	return 1;
 }
 
 void __retarget_lock_release_recursive(_LOCK_T lock)
 {
-	lock->depth--;
+	if (--lock->depth == 0) {
+		lock->owner = NULL;
+		mutex_unlock(&lock->m);
+	}
 }

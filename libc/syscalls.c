@@ -12,6 +12,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <weft.h>
+
 #include <arch.h>
 #include <kernel/console.h>
 #include <kernel/mem.h>
@@ -229,29 +231,6 @@ int clock_getres(clockid_t id, struct timespec *res)
 	return 0;
 }
 
-int nanosleep(const struct timespec *req, struct timespec *rem)
-{
-	if (req->tv_sec < 0 || req->tv_nsec < 0 || req->tv_nsec >= (long)NSEC_PER_SEC) {
-		errno = EINVAL;
-		return -1;
-	}
-	time_sleep_irq((uint64_t)req->tv_sec * NSEC_PER_SEC + (uint64_t)req->tv_nsec);
-	if (rem)
-		*rem = (struct timespec){ 0, 0 };
-	return 0;
-}
-
-int usleep(useconds_t us)
-{
-	time_sleep_irq((uint64_t)us * NSEC_PER_USEC);
-	return 0;
-}
-
-unsigned sleep(unsigned s)
-{
-	time_sleep_irq((uint64_t)s * NSEC_PER_SEC);
-	return 0;
-}
 
 /*
  * The POSIX names. newlib's own wrappers (write() calling _write_r()) are

@@ -13,10 +13,24 @@ REPORTS = re.compile(r"ERROR: AddressSanitizer|WARNING: ThreadSanitizer|runtime 
                      r"ERROR: LeakSanitizer")
 
 
+# ThreadSanitizer delivers asynchronous signals late and with its own
+# context, so a task that never yields cannot be preempted under it
+# (arch/hosted/cpu.c). The tests that need that to make progress run in
+# the other builds: spinners that never yield, and 8 tasks contending for
+# one mutex 800 000 times, which under TSan's cost per switch does not
+# finish in minutes at 2 CPUs or more. So do the three longest stress
+# tests (the prime sieve, 100 000 round trips, 100 000 spawns: over six
+# minutes under TSan); the channel, select, sync and timer tests exercise
+# the same code there.
+SKIP = {"asan": "", "tsan": "-- -sched.preemption -sync.mutex_8 -sched.prime_sieve "
+                           "-sched.pingpong -sched.spawn_100000"}
+
+
 @pytest.mark.parametrize("sanitizer", ["asan", "tsan"])
 def test_suite_under_sanitizer(sanitizer):
     if not arch_available("hosted"):
         pytest.skip("no host compiler")
-    b = boot("hosted", "tests", smp=4, extra=[f"SANITIZE={sanitizer}"])
+    b = boot("hosted", "tests", args=SKIP[sanitizer], smp=4, timeout=600,
+             extra=[f"SANITIZE={sanitizer}"])
     assert not REPORTS.search(b.output), b.output
     check_suite(b)

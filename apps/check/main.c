@@ -7,16 +7,23 @@
  *   null        read through NULL       illegal     an illegal instruction
  *   misaligned  a misaligned atomic     abort       abort()
  *   wild        read from an address no RAM or device answers to
+ *   deadlock    every task blocks forever       close2      close a channel twice
+ *   taskpanic   a NULL read in a task (not main), with others blocked
+ *   busyexit N  main returns N while other tasks still run
+ *   errno       each task's errno is its own    print N     N tasks print lines at once
+ *   sleep MS    main sleeps MS milliseconds
  *   libc        the C library's plumbing: errno, malloc, clocks, sleep
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <errno.h>
-#include <fcntl.h>
 #include <string.h>
 #include <sys/time.h>
 #include <time.h>
+
+#include <weft.h>
 
 /* The faults live in functions of their own, so that the backtrace has
  * known names to show. */
@@ -47,6 +54,109 @@ __attribute__((noinline)) static int read_wild(void)
 __attribute__((noinline)) static void exit_nested(int status)
 {
 	exit(status);
+}
+
+static void block_forever(void *arg)
+{
+	int x;
+
+	chan_recv(arg, &x);
+}
+
+static void spin(void *arg)
+{
+	volatile unsigned long *n = arg;
+
+	for (;;)
+		(*n)++;
+}
+
+__attribute__((noinline)) static void fault_in_task(void *arg)
+{
+	(void)arg;
+	sleep_ns(1000000);
+	read_null(NULL);
+}
+
+static waitgroup_t wg;
+static int errno_bad;
+
+static void errno_task(void *arg)
+{
+	int mine = (int)(uintptr_t)arg;
+
+	for (int i = 0; i < 100; i++) {
+		errno = mine;
+		yield();
+		if (errno != mine)
+			__atomic_fetch_add(&errno_bad, 1, __ATOMIC_RELAXED);
+	}
+	wg_done(&wg);
+}
+
+/* Lines long enough that a torn one would show. */
+static void print_task(void *arg)
+{
+	int id = (int)(uintptr_t)arg;
+
+	for (int i = 0; i < 50; i++)
+		printf("line task=%02d n=%02d abcdefghijklmnopqrstuvwxyz0123456789 end\n", id, i);
+	wg_done(&wg);
+}
+
+static int concurrency(const char *what, int n)
+{
+	if (strcmp(what, "deadlock") == 0) {
+		chan_t *c = chan_make(sizeof(int), 0);
+
+		go(block_forever, c);
+		block_forever(c);
+		return 0; /* never reached: the kernel reports the deadlock */
+	}
+	if (strcmp(what, "close2") == 0) {
+		chan_t *c = chan_make(sizeof(int), 0);
+
+		chan_close(c);
+		chan_close(c);
+		return 0;
+	}
+	if (strcmp(what, "taskpanic") == 0) {
+		chan_t *c = chan_make(sizeof(int), 0);
+
+		go(fault_in_task, NULL);
+		block_forever(c);
+		return 0;
+	}
+	if (strcmp(what, "busyexit") == 0) {
+		static unsigned long counters[8];
+
+		for (int i = 0; i < 8; i++)
+			go(spin, &counters[i]);
+		sleep_ns(20000000);
+		return n;
+	}
+	if (strcmp(what, "errno") == 0) {
+		wg_add(&wg, 16);
+		for (int i = 0; i < 16; i++)
+			go(errno_task, (void *)(uintptr_t)(100 + i));
+		wg_wait(&wg);
+		printf("errno: %d mismatches\n", errno_bad);
+		return errno_bad ? 1 : 0;
+	}
+	if (strcmp(what, "print") == 0) {
+		wg_add(&wg, n);
+		for (int i = 0; i < n; i++)
+			go(print_task, (void *)(uintptr_t)i);
+		wg_wait(&wg);
+		return 0;
+	}
+	if (strcmp(what, "sleep") == 0) {
+		printf("sleeping %d ms\n", n);
+		sleep_ns((uint64_t)n * 1000000);
+		printf("woke\n");
+		return 0;
+	}
+	return -1;
 }
 
 /* Each line is "libc: <what> ok" or "libc: <what> FAILED (...)". */
@@ -118,6 +228,10 @@ int main(int argc, char **argv)
 		return check_libc();
 	if (strcmp(what, "abort") == 0)
 		abort();
+	int r = concurrency(what, n);
+
+	if (r >= 0)
+		return r;
 	printf("check: unknown action '%s'\n", what);
 	return 64;
 }

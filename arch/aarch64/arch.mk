@@ -55,4 +55,4 @@ QEMU_APPEND = "$$(set -f; s=; for w in $(ARGS); do case "$$w" in \
 	s=' '; done)"
 
 RUN_CMD = qemu-system-aarch64 -machine $(QEMU_MACHINE) -cpu cortex-a72 -smp $(SMP) -m $(MEM) \
-	-nographic -no-reboot -kernel $(IMAGE) -append $(QEMU_APPEND)
+	-nographic -no-reboot -kernel $(IMAGE) -append $(QEMU_APPEND) $(QEMU_FLAGS)

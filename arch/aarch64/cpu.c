@@ -30,6 +30,7 @@ void arch_cpu_init(const struct boot_info *bi)
 	/* Take SErrors (asynchronous aborts, such as a write to a missing
 	 * device) now that they can be reported; entry masked them. */
 	__asm__ __volatile__("msr daifclr, #4" ::: "memory");
+	aarch64_smp_init();
 
 	if (psci_init(bi->dtb) < 0)
 		printk("weft: no PSCI 0.2+ in the device tree; power off will just halt\n");

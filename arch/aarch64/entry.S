@@ -8,6 +8,7 @@
 #include <arch/aarch64.h>
 #include <arch/asm.h>
 #include <arch/sysreg.h>
+#include "asm_offsets.h"
 
 #define BOOT_STACK_SIZE (64 * 1024)
 
@@ -31,6 +32,7 @@ FUNC(_start)
 	msr	cpacr_el1, x0
 	adr_l	x0, vectors
 	msr	vbar_el1, x0
+	msr	tpidr_el1, xzr			/* no struct cpu until sched_early_init */
 	isb
 
 	adr_l	x0, boot_stack_top
@@ -56,7 +58,73 @@ FUNC(_start)
 END(_start)
 
 /*
- * el2_to_el1 -- called (bl) from _start at EL2, returns at EL1.
+ * void secondary_entry(struct aarch64_start *start) -- from PSCI CPU_ON
+ * (smp.c), never returns. Like _start: the MMU off, at EL2 or EL1 (QEMU
+ * starts secondaries at EL2 with virtualization=on). Drop to EL1, enable
+ * FP/SIMD, set the vectors, turn the MMU on with the boot CPU's tables,
+ * and only then read `start` (with the MMU off, loads bypass the caches
+ * and could see stale memory): sp, TPIDR_EL1, then C.
+ */
+FUNC(secondary_entry)
+	msr	daifset, #0xf
+	mov	x19, x0
+	mrs	x0, CurrentEL
+	cmp	x0, #CURRENTEL_EL2
+	b.ne	1f
+	bl	el2_to_el1
+1:
+	msr	spsel, #1
+	ldr	x0, =SCTLR_EL1_RES1
+	msr	sctlr_el1, x0
+	mov	x0, #CPACR_EL1_FPEN
+	msr	cpacr_el1, x0
+	adr_l	x0, vectors
+	msr	vbar_el1, x0
+	isb
+	adr_l	x0, mmu_regs
+	bl	mmu_cpu_enable
+
+	ldr	x0, [x19, #START_STACK_TOP]
+	mov	sp, x0
+	ldr	x0, [x19, #START_SELF]
+	msr	tpidr_el1, x0
+	ldr	x0, [x19, #START_IDX]
+	mov	x29, xzr			/* ends backtraces */
+	mov	x30, xzr
+	bl	aarch64_secondary_main
+2:	wfi
+	b	2b
+END(secondary_entry)
+
+/*
+ * void mmu_cpu_enable(const struct mmu_regs *r) -- leaf, no stack, so that
+ * it can run before this CPU has one it may use with the caches on.
+ * Called with the MMU off; returns with it on (VA = PA, so execution goes
+ * on). Stale TLB entries from reset are discarded first (Arm ARM,
+ * "TLB maintenance requirements and the TLB maintenance instructions").
+ * Clobbers x1.
+ */
+FUNC(mmu_cpu_enable)
+	ldr	x1, [x0, #MMU_REGS_MAIR]
+	msr	mair_el1, x1
+	ldr	x1, [x0, #MMU_REGS_TCR]
+	msr	tcr_el1, x1
+	ldr	x1, [x0, #MMU_REGS_TTBR0]
+	msr	ttbr0_el1, x1
+	isb
+	tlbi	vmalle1
+	dsb	nsh
+	ic	iallu
+	dsb	nsh
+	isb
+	ldr	x1, [x0, #MMU_REGS_SCTLR]
+	msr	sctlr_el1, x1
+	isb
+	ret
+END(mmu_cpu_enable)
+
+/*
+ * el2_to_el1 -- called (bl) from _start or secondary_entry at EL2, returns at EL1.
  * Configure EL2 so that EL1 runs as if it had been entered directly, then
  * return to the caller at EL1 (on SP_EL1, interrupts masked). Clobbers x0.
  * Register bits: HCR_EL2, CNTHCTL_EL2, CPTR_EL2 in the Arm ARM; ICC_SRE_EL2

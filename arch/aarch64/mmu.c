@@ -5,8 +5,9 @@
  * With the MMU off every data access is to Device memory, where unaligned
  * accesses fault and exclusives (our spinlocks) need not work (Arm ARM,
  * "The effects of disabling a stage of address translation"). So entry.S
- * calls mmu_boot_init() first, and this file
- * is built with -mstrict-align and calls nothing but its own helpers.
+ * calls mmu_boot_init() first, and this file is built with -mstrict-align
+ * and calls nothing but its own helpers and mmu_cpu_enable (entry.S), with
+ * which every CPU turns its MMU on: secondaries load the same tables.
  *
  * The map (4 KiB granule, 39-bit addresses, 1 GiB and 2 MiB blocks, VA = PA):
  *   - RAM from the DTB /memory nodes, and the image itself: Normal
@@ -23,6 +24,7 @@
 #include <arch/aarch64.h>
 #include <arch/sysreg.h>
 #include <drivers/fdt.h>
+#include "asm_offsets.h"
 
 #define GRANULE 4096
 #define PTRS_PER_TABLE 512
@@ -244,27 +246,29 @@ static void dcache_inval_range(uintptr_t start, uintptr_t end)
 	dsb(sy);
 }
 
+struct mmu_regs mmu_regs;
+
+_Static_assert(offsetof(struct mmu_regs, mair) == MMU_REGS_MAIR, "MMU_REGS_MAIR");
+_Static_assert(offsetof(struct mmu_regs, tcr) == MMU_REGS_TCR, "MMU_REGS_TCR");
+_Static_assert(offsetof(struct mmu_regs, ttbr0) == MMU_REGS_TTBR0, "MMU_REGS_TTBR0");
+_Static_assert(offsetof(struct mmu_regs, sctlr) == MMU_REGS_SCTLR, "MMU_REGS_SCTLR");
+
+/* Record the register values in mmu_regs, for this CPU and the secondaries
+ * (entry.S secondary_entry), and turn the MMU on. With the MMU off these
+ * stores go straight to memory, where secondaries read them. All CPUs are
+ * assumed to have the same PARange, as on every SMP system we know. */
 static void mmu_enable(void)
 {
 	uint64_t ips = read_sysreg(id_aa64mmfr0_el1) & 0xf;
 
 	if (ips > PARANGE_48_BITS)
 		ips = PARANGE_48_BITS;
-	write_sysreg(mair_el1, MAIR_VALUE);
-	write_sysreg(tcr_el1, TCR_VALUE | ips << TCR_IPS_SHIFT);
-	write_sysreg(ttbr0_el1, (uintptr_t)l1_table);
-	isb();
-	__asm__ __volatile__("tlbi vmalle1\n\t"
-			     "dsb nsh\n\t"
-			     "ic iallu\n\t"
-			     "dsb nsh\n\t"
-			     "isb"
-			     :
-			     :
-			     : "memory");
-	write_sysreg(sctlr_el1,
-		     SCTLR_EL1_RES1 | SCTLR_EL1_M | SCTLR_EL1_C | SCTLR_EL1_SA | SCTLR_EL1_I);
-	isb();
+	mmu_regs.mair = MAIR_VALUE;
+	mmu_regs.tcr = TCR_VALUE | ips << TCR_IPS_SHIFT;
+	mmu_regs.ttbr0 = (uintptr_t)l1_table;
+	mmu_regs.sctlr = SCTLR_EL1_RES1 | SCTLR_EL1_M | SCTLR_EL1_C | SCTLR_EL1_SA | SCTLR_EL1_I;
+	dsb(sy);
+	mmu_cpu_enable(&mmu_regs);
 }
 
 void mmu_boot_init(const void *dtb)

@@ -12,7 +12,20 @@
 #include <drivers/fdt.h>
 
 /* PSCI 0.2+ function ids (DEN 0022, "Function ID numbers"). */
+#define PSCI_0_2_FN64_CPU_ON 0xc4000003u
 #define PSCI_0_2_FN_SYSTEM_OFF 0x84000008u
+
+/* Return codes (DEN 0022, "Return error codes"). */
+#define PSCI_SUCCESS 0
+#define PSCI_NOT_SUPPORTED (-1)
+#define PSCI_INVALID_PARAMETERS (-2)
+#define PSCI_DENIED (-3)
+#define PSCI_ALREADY_ON (-4)
+#define PSCI_ON_PENDING (-5)
+#define PSCI_INTERNAL_FAILURE (-6)
+#define PSCI_NOT_PRESENT (-7)
+#define PSCI_DISABLED (-8)
+#define PSCI_INVALID_ADDRESS (-9)
 
 enum psci_conduit { PSCI_NONE, PSCI_HVC, PSCI_SMC };
 
@@ -70,4 +83,39 @@ static long psci_call(uint32_t fn, uint64_t a1, uint64_t a2, uint64_t a3)
 void psci_system_off(void)
 {
 	psci_call(PSCI_0_2_FN_SYSTEM_OFF, 0, 0, 0);
+}
+
+/* A PSCI return code as a negative errno. */
+static int psci_errno(long ret)
+{
+	switch (ret) {
+	case PSCI_SUCCESS:
+		return 0;
+	case PSCI_NOT_SUPPORTED:
+		return -EOPNOTSUPP;
+	case PSCI_INVALID_PARAMETERS:
+		return -EINVAL;
+	case PSCI_DENIED:
+		return -EPERM;
+	case PSCI_ALREADY_ON:
+		return -EALREADY;
+	case PSCI_ON_PENDING:
+		return -EINPROGRESS;
+	case PSCI_NOT_PRESENT:
+	case PSCI_DISABLED:
+		return -ENODEV;
+	case PSCI_INVALID_ADDRESS:
+		return -EFAULT;
+	case PSCI_INTERNAL_FAILURE:
+	default:
+		return -EIO;
+	}
+}
+
+int psci_cpu_on(uint64_t mpidr, uintptr_t entry, uint64_t context)
+{
+	if (psci_conduit == PSCI_NONE)
+		return -ENODEV;
+	/* The result is a 32-bit signed value, even for a 64-bit call. */
+	return psci_errno((int32_t)psci_call(PSCI_0_2_FN64_CPU_ON, mpidr, entry, context));
 }

@@ -65,17 +65,22 @@ static unsigned int timer_intid(const void *dtb)
 	return fdt32_ld(irqs + 28) + GIC_PPI_BASE;
 }
 
-void arch_timer_init(const struct boot_info *bi)
+void aarch64_timer_init_cpu(void)
 {
+	/* The timer and its PPI are per CPU (the GIC banks PPI enables). */
 	write_sysreg(cntv_ctl_el0, 0);
 	isb();
+	if (irqchip)
+		irqchip->enable(timer_irq);
+}
+
+void arch_timer_init(const struct boot_info *bi)
+{
 	arch_cycles_hz();
 	timer_irq = timer_intid(bi->dtb);
-	if (!irqchip) {
+	if (!irqchip)
 		printk("weft: no interrupt controller; the timer cannot interrupt\n");
-		return;
-	}
-	irqchip->enable(timer_irq);
+	aarch64_timer_init_cpu();
 }
 
 void arch_timer_set_deadline(uint64_t deadline)

@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: MIT
 /*
  * aarch64: exception dispatch. IRQs go to the interrupt controller (the timer
- * PPI first); every synchronous exception the kernel did not expect is
- * decoded from ESR_EL1 into words a user can act on and becomes
- * kernel_fault(). Syndrome encodings: Arm ARM, "ESR_EL1".
+ * PPI and the IPI SGI first), and on the way out may preempt the interrupted
+ * task; every synchronous exception the kernel did not expect is decoded
+ * from ESR_EL1 into words a user can act on and becomes kernel_fault().
+ * Syndrome encodings: Arm ARM, "ESR_EL1".
  */
 #include <stddef.h>
 
@@ -13,6 +14,8 @@
 #include <drivers/irqchip.h>
 #include <kernel/ksym.h>
 #include <kernel/printk.h>
+#include <kernel/sched.h>
+#include "asm_offsets.h"
 
 _Static_assert(offsetof(struct trap_frame, x[0]) == TF_X(0), "TF_X");
 _Static_assert(offsetof(struct trap_frame, x[30]) == TF_X(30), "TF_X");
@@ -23,7 +26,17 @@ _Static_assert(offsetof(struct trap_frame, esr) == TF_ESR, "TF_ESR");
 _Static_assert(offsetof(struct trap_frame, far) == TF_FAR, "TF_FAR");
 _Static_assert(offsetof(struct trap_frame, frame) == TF_FRAME, "TF_FRAME");
 _Static_assert(offsetof(struct trap_frame, walk_fp) == TF_WALK_FP, "TF_WALK_FP");
+_Static_assert(offsetof(struct trap_frame, preempt_pc) == TF_PREEMPT_PC, "TF_PREEMPT_PC");
+_Static_assert(offsetof(struct trap_frame, preempt_spsr) == TF_PREEMPT_SPSR, "TF_PREEMPT_SPSR");
 _Static_assert(sizeof(struct trap_frame) == TF_SIZE && TF_SIZE % 16 == 0, "TF_SIZE");
+
+/* The trap frame ends at the interrupted sp, and so does the preemption
+ * frame: the pc and PSTATE that trap.c leaves at the top of one are found
+ * at the top of the other. */
+_Static_assert(TF_PREEMPT_PC == TF_SIZE - 16 && TF_PREEMPT_SPSR == TF_SIZE - 8, "TF_PREEMPT");
+_Static_assert(PF_ELR == PF_SIZE - 16 && PF_SPSR == PF_SIZE - 8, "PF_ELR");
+_Static_assert(PF_SIZE % 16 == 0 && PF_Q(0) % 16 == 0, "PF_SIZE");
+_Static_assert(PF_X(30) < PF_FPCR && PF_FPSR < PF_Q(0) && PF_Q(31) + 16 <= PF_ELR, "PF layout");
 
 /* Exception classes, ESR_EL1.EC. */
 #define EC_UNKNOWN 0x00
@@ -222,6 +235,39 @@ static void frame_prepare_walk(struct trap_frame *tf)
 	tf->walk_fp = (uintptr_t)tf->frame;
 }
 
+/* Interrupts the arch handles itself: its timer and the IPI. */
+static bool local_irq(unsigned int irq)
+{
+	if (irq == AARCH64_IPI_SGI) {
+		kernel_ipi();
+		return true;
+	}
+	return aarch64_timer_irq(irq);
+}
+
+/*
+ * The end of an IRQ (arch.h, "Preemption"). If the scheduler wants the
+ * interrupted task off the CPU, return into aarch64_preempt_trampoline
+ * (switch.S) instead, with IRQs masked, leaving the interrupted pc and
+ * PSTATE at the top of the trap frame, the 16 bytes below the interrupted
+ * sp, where the trampoline's frame will have them. Only for IRQs taken at
+ * EL1 on SP_EL1, the kernel's own stack; an IRQ cannot interrupt another
+ * exception's handler, which runs with IRQs masked, so SPSR.I tells whether
+ * the task could be interrupted at all.
+ */
+static void irq_exit_preempt(struct trap_frame *tf, unsigned long vector)
+{
+	extern char aarch64_preempt_trampoline[];
+
+	if (TRAP_GROUP(vector) != TRAP_GROUP_EL1_SPX ||
+	    !sched_preempt_on_irq_exit(!(tf->spsr & DAIF_I)))
+		return;
+	tf->preempt_pc = tf->elr;
+	tf->preempt_spsr = tf->spsr;
+	tf->elr = (uintptr_t)aarch64_preempt_trampoline;
+	tf->spsr |= DAIF_I;
+}
+
 void aarch64_trap(struct trap_frame *tf, unsigned long vector)
 {
 	unsigned int kind = TRAP_KIND(vector);
@@ -229,7 +275,8 @@ void aarch64_trap(struct trap_frame *tf, unsigned long vector)
 	char what[80], cause[112];
 
 	if (kind == TRAP_IRQ && irqchip) {
-		irqchip_dispatch(aarch64_timer_irq);
+		irqchip_dispatch(local_irq);
+		irq_exit_preempt(tf, vector);
 		return;
 	}
 	if (kind == TRAP_SYNC) {

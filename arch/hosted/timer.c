@@ -16,7 +16,16 @@
 
 static __thread timer_t cpu_timer;
 
-uint64_t arch_cycles(void)
+/*
+ * The clock is the TSC (invariant on the hosts Weft runs on: "constant_tsc
+ * nonstop_tsc"), a few cycles to read where the vDSO's clock_gettime takes
+ * tens of nanoseconds, and the scheduler reads it on every switch. Its rate
+ * is measured against CLOCK_MONOTONIC once at boot; timer deadlines are
+ * converted back to CLOCK_MONOTONIC for timer_settime.
+ */
+static uint64_t tsc_hz, tsc0, mono0;
+
+static uint64_t mono_ns(void)
 {
 	struct timespec ts;
 
@@ -24,41 +33,34 @@ uint64_t arch_cycles(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
+static void tsc_calibrate(void)
+{
+	uint64_t m0 = mono_ns(), c0 = __builtin_ia32_rdtsc(), m1, c1;
+
+	do {
+		m1 = mono_ns();
+		c1 = __builtin_ia32_rdtsc();
+	} while (m1 - m0 < 20000000); /* 20 ms: a few ppm of error */
+	tsc_hz = (uint64_t)((unsigned __int128)(c1 - c0) * 1000000000ull / (m1 - m0));
+	tsc0 = c1;
+	mono0 = m1;
+}
+
+uint64_t arch_cycles(void)
+{
+	return __builtin_ia32_rdtsc();
+}
+
 uint64_t arch_cycles_hz(void)
 {
-	return 1000000000ull;
+	if (!tsc_hz)
+		tsc_calibrate();
+	return tsc_hz;
 }
 
-void hosted_timer_irq(void)
+void hosted_timer_init_cpu(void)
 {
-	kernel_timer_tick();
-}
-
-static void timer_signal(int sig, siginfo_t *si, void *uc)
-{
-	(void)sig;
-	(void)si;
-	(void)uc;
-	if (hosted_irq.disabled) {
-		hosted_irq.pending = 1;
-		return;
-	}
-	hosted_irq.disabled = 1;
-	hosted_timer_irq();
-	hosted_irq.disabled = 0;
-}
-
-void arch_timer_init(const struct boot_info *bi)
-{
-	struct sigaction sa;
 	struct sigevent sev;
-
-	(void)bi;
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_sigaction = timer_signal;
-	sa.sa_flags = SA_SIGINFO | SA_RESTART;
-	sigemptyset(&sa.sa_mask);
-	sigaction(HOSTED_SIG_TIMER, &sa, NULL);
 
 	memset(&sev, 0, sizeof(sev));
 	sev.sigev_notify = SIGEV_THREAD_ID;
@@ -68,10 +70,20 @@ void arch_timer_init(const struct boot_info *bi)
 		panic("hosted: timer_create failed; no timer interrupt for this CPU");
 }
 
-void arch_timer_set_deadline(uint64_t deadline)
+void arch_timer_init(const struct boot_info *bi)
+{
+	(void)bi;
+	hosted_timer_init_cpu();
+}
+
+void arch_timer_set_deadline(uint64_t deadline_cycles)
 {
 	struct itimerspec its = { 0 };
+	uint64_t deadline = mono0;
 
+	if (deadline_cycles > tsc0)
+		deadline += (uint64_t)((unsigned __int128)(deadline_cycles - tsc0) * 1000000000ull /
+				       tsc_hz);
 	/* A zero it_value would disarm: a deadline in the past fires at once. */
 	if (deadline == 0)
 		deadline = 1;

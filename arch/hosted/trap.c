@@ -65,7 +65,8 @@ static void fault_signal(int sig, siginfo_t *si, void *ucv)
 void hosted_trap_init(void)
 {
 	static const int sigs[] = { SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGTRAP };
-	static char altstack[ALTSTACK_SIZE] __attribute__((aligned(16)));
+	/* Per thread: every CPU thread takes its own faults. */
+	static __thread char altstack[ALTSTACK_SIZE] __attribute__((aligned(16)));
 	stack_t ss = { .ss_sp = altstack, .ss_size = ALTSTACK_SIZE };
 	struct sigaction sa;
 

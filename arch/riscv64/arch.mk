@@ -40,4 +40,4 @@ QEMU_APPEND = "$$(s=; for w in $(ARGS); do case "$$w" in \
 	s=' '; done)"
 
 RUN_CMD = qemu-system-riscv64 -machine virt -smp $(SMP) -m $(MEM) -nographic -no-reboot \
-	-bios $(OPENSBI) -kernel $(B)/weft.elf -append $(QEMU_APPEND)
+	-bios $(OPENSBI) -kernel $(B)/weft.elf -append $(QEMU_APPEND) $(QEMU_FLAGS)

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-/* riscv64: CPU setup, the console from the DTB, waiting for interrupts, and power off. */
+/* riscv64: CPU setup, the console from the DTB, and power off. */
 #include <arch.h>
 #include <arch/csr.h>
 #include <arch/sbi.h>
@@ -30,6 +30,7 @@ void arch_cpu_init(const struct boot_info *bi)
 
 	riscv_trap_init();
 	csr_write(sie, 0);
+	riscv_smp_init(bi);
 	if (bi->dtb) {
 		int node = fdt_find_compatible(bi->dtb, -1, "sifive,test0");
 
@@ -38,19 +39,6 @@ void arch_cpu_init(const struct boot_info *bi)
 			sifive_test = (volatile uint32_t *)(uintptr_t)base;
 	}
 	riscv_timer_setup(bi);
-}
-
-/*
- * WFI wakes on any interrupt that is pending and enabled in sie, even with
- * sstatus.SIE clear (Privileged Architecture §3.3.3), so one that arrives
- * after the caller's check is not lost. Then open sstatus.SIE for one
- * instruction to take it.
- */
-void arch_cpu_wait_irq(void)
-{
-	__asm__ __volatile__("wfi" ::: "memory");
-	arch_irq_enable();
-	arch_irq_disable();
 }
 
 void arch_system_off(int status)

@@ -9,6 +9,7 @@
 #include <arch/asm.h>
 #include <arch/csr.h>
 #include <arch/sbi.h>
+#include "asm_offsets.h"
 
 #define BOOT_STACK_SIZE (64 * 1024)
 
@@ -40,13 +41,13 @@ FUNC(_start)
 	/*
 	 * Only one hart runs the boot. OpenSBI's HSM keeps the others
 	 * stopped, but firmware without HSM releases every hart here: the
-	 * losers of this lottery go back to the firmware (or wait forever).
+	 * losers of this lottery go back to the firmware (.Llost_lottery).
 	 * The counter is in .data, which nobody clears.
 	 */
 	lla	t0, boot_lottery
 	li	t1, 1
 	amoadd.w t1, t1, (t0)
-	bnez	t1, park
+	bnez	t1, .Llost_lottery
 
 	/*
 	 * The image is linked to run at 0x80200000, where OpenSBI and QEMU
@@ -97,6 +98,9 @@ FUNC(_start)
 	fscsr	zero
 
 	lla	sp, boot_stack_top
+	/* tp is the per-CPU pointer (arch_cpu_set_self); none until the
+	 * kernel sets it, rather than whatever the firmware left. */
+	li	tp, 0
 	mv	s1, a0
 	mv	s2, a1
 
@@ -115,11 +119,38 @@ FUNC(_start)
 	li	ra, 0
 	call	boot_entry		/* boot/riscv64/boot.c; never returns */
 	j	park
+
+/*
+ * Not the boot hart. Firmware without HSM releases every hart here, and
+ * those park. But OpenSBI up to 1.1 can also send here a hart that
+ * arch_cpu_start is starting: its hart_start marks the hart START_PENDING
+ * before it stores the new start address and argument, so a hart that wakes
+ * in between leaves through the old ones, the boot entry (later releases
+ * store them first, lib/sbi/sbi_hsm.c). That hart finds its boot record
+ * (smp.c) by hart id, and starts as asked after all.
+ */
+.Llost_lottery:
+	ld	t0, .Lboot_records	/* by link address: this may be an unmoved copy */
+	li	t1, BOOT_RECORDS
+1:	ld	t2, BOOT_REC_HARTID(t0)
+	bne	t2, a0, 2f
+	/* Claim it atomically: arch_cpu_start may be taking it back. */
+	addi	t3, t0, BOOT_REC_PENDING
+	amoswap.d.aqrl t2, zero, (t3)
+	beqz	t2, 2f
+	mv	a1, t0
+	j	riscv_secondary_entry
+2:	addi	t0, t0, BOOT_REC_SIZE
+	addi	t1, t1, -1
+	bnez	t1, 1b
+	j	park
 END(_start)
 
 	.balign 8
 .Llink_base:
 	.dword	__executable_start
+.Lboot_records:
+	.dword	riscv_boot_records
 
 /* Hand a hart that has nothing to do back to the firmware. */
 FUNC(park)
@@ -130,6 +161,32 @@ FUNC(park)
 1:	wfi
 	j	1b
 END(park)
+
+/*
+ * void riscv_secondary_entry(unsigned long hartid, struct riscv_boot_record *rec)
+ * A secondary hart, started by arch_cpu_start through SBI HSM hart_start
+ * (SBI v1.0 §9.1): S-mode, MMU off, interrupts disabled. Takes its stack and
+ * per-CPU pointer from the record, turns on the FPU as _start does, and
+ * enters riscv_secondary_main(idx) in smp.c.
+ */
+FUNC(riscv_secondary_entry)
+	csrw	sie, zero
+	csrci	sstatus, SSTATUS_SIE
+	li	t0, SSTATUS_FS
+	csrc	sstatus, t0
+	li	t0, SSTATUS_FS_INITIAL
+	csrs	sstatus, t0
+	fscsr	zero
+
+	ld	sp, BOOT_REC_STACK_TOP(a1)
+	ld	tp, BOOT_REC_SELF(a1)
+	ld	a0, BOOT_REC_IDX(a1)
+	sd	zero, BOOT_REC_PENDING(a1)	/* arrived: no other entry may take it */
+	li	fp, 0
+	li	ra, 0
+	call	riscv_secondary_main	/* never returns */
+	j	park
+END(riscv_secondary_entry)
 
 	.section .data
 	.balign 4

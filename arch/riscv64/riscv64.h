@@ -10,6 +10,23 @@ struct boot_info;
 /* vectors.S: the trap entry stvec points at. */
 void riscv_trap_entry(void);
 
+/* vectors.S: the instruction in arch_cpu_wait_irq where it takes the
+ * interrupt it waited for (its caller has interrupts disabled). */
+extern const char riscv_wait_irq_window[];
+
+/* entry.S: where HSM hart_start sends a secondary hart, a0 = its hart id,
+ * a1 = its struct riscv_boot_record (smp.c). */
+void riscv_secondary_entry(void);
+
+/* switch.S: the first return address of a context from arch_ctx_init
+ * (fn in s1, arg in s2), and where trap.c sends a task to be preempted. */
+void riscv_ctx_start(void);
+void riscv_preempt_trampoline(void);
+
+/* smp.c: record the boot hart's id and enable IPIs on the boot CPU; from
+ * arch_cpu_init. */
+void riscv_smp_init(const struct boot_info *bi);
+
 /* trap.c: install the trap vector on this CPU. Interrupts disabled. */
 void riscv_trap_init(void);
 

@@ -5,6 +5,8 @@
 /* Function ids used here (§4, §6, §9, §10). */
 #define SBI_BASE_PROBE_EXTENSION 3
 #define SBI_TIME_SET_TIMER 0
+#define SBI_IPI_SEND_IPI 0
+#define SBI_HSM_HART_START 0
 #define SBI_HSM_HART_STOP 1
 #define SBI_SRST_SYSTEM_RESET 0
 #define SBI_SRST_TYPE_SHUTDOWN 0
@@ -44,6 +46,36 @@ void sbi_set_timer(uint64_t stime_value)
 		sbi_ecall(SBI_EXT_TIME, SBI_TIME_SET_TIMER, stime_value, 0, 0);
 	else
 		sbi_ecall(SBI_EXT_LEGACY_SET_TIMER, 0, stime_value, 0, 0);
+}
+
+long sbi_hart_start(unsigned long hartid, unsigned long start, unsigned long opaque)
+{
+	static int has_hsm = -1;
+
+	if (has_hsm < 0)
+		has_hsm = sbi_has_extension(SBI_EXT_HSM);
+	if (!has_hsm)
+		return SBI_ERR_NOT_SUPPORTED;
+	return sbi_ecall(SBI_EXT_HSM, SBI_HSM_HART_START, hartid, start, opaque).error;
+}
+
+void sbi_send_ipi(unsigned long hartid)
+{
+	/* CPUs that race on the first call each store the same answer. */
+	static int has_ipi = -1;
+
+	if (has_ipi < 0)
+		has_ipi = sbi_has_extension(SBI_EXT_IPI);
+	if (has_ipi) {
+		/* hart_mask bit 0 is hart hart_mask_base. */
+		sbi_ecall(SBI_EXT_IPI, SBI_IPI_SEND_IPI, 1, hartid, 0);
+	} else if (hartid < 64) {
+		/* The legacy call takes the address of one word of mask, over
+		 * harts 0..63: firmware that old cannot reach the others. */
+		unsigned long mask = 1ul << hartid;
+
+		sbi_ecall(SBI_EXT_LEGACY_SEND_IPI, 0, (unsigned long)&mask, 0, 0);
+	}
 }
 
 void sbi_hart_stop(void)

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
- * riscv64: trap dispatch. Interrupts go to the timer or the interrupt
- * controller; exceptions are unexpected and become kernel_fault() reports,
+ * riscv64: trap dispatch. Interrupts go to the timer, the IPI handler or the
+ * interrupt controller, and on the way out may send the interrupted task to
+ * be preempted; exceptions are unexpected and become kernel_fault() reports,
  * with the cause decoded from scause (RISC-V Privileged Architecture
  * 20211203, §4.1.9, table 4.2) and stval as the faulting address.
  */
@@ -12,6 +13,8 @@
 #include <arch/trap_frame.h>
 #include <drivers/irqchip.h>
 #include <kernel/printk.h>
+#include <kernel/sched.h>
+#include "asm_offsets.h"
 #include "riscv64.h"
 
 _Static_assert(offsetof(struct trap_frame, regs) == TF_REG(0), "trap_frame.regs");
@@ -22,6 +25,11 @@ _Static_assert(offsetof(struct trap_frame, stval) == TF_STVAL, "trap_frame.stval
 _Static_assert(offsetof(struct trap_frame, walk_fp) == TF_WALK_FP, "trap_frame.walk_fp");
 _Static_assert(sizeof(struct trap_frame) == TF_SIZE, "trap_frame size");
 _Static_assert(TF_SIZE % 16 == 0, "the trap frame keeps sp 16-byte aligned");
+/* The preemption record lands on the top of the trap frame (see
+ * trap_preempt): it must spare what the exit path reads (regs, sepc, sstatus)
+ * however the interrupted sp was aligned. */
+_Static_assert(TF_SIZE - PREEMPT_REC_SIZE - 15 >= TF_SSTATUS + 8, "preemption record");
+_Static_assert(PREEMPT_REC_SIZE % 16 == 0 && PF_SIZE % 16 == 0, "preemption frames");
 
 /* Frame records never sit further apart than this (as in kernel/panic.c). */
 #define WALK_SPAN (1024 * 1024)
@@ -123,8 +131,15 @@ static void frame_prepare_walk(struct trap_frame *tf)
 	uintptr_t fp = tf->regs[8], lo = (uintptr_t)(tf + 1), hi = lo + WALK_SPAN;
 	uintptr_t ra = tf->regs[1], at8;
 
-	if ((fp & 7) || fp < lo + 16 || fp > hi)
+	if ((fp & 7) || fp < lo + 16 || fp > hi) {
+		/* s0 is no frame pointer here (code built without them, or
+		 * hand-written assembly): end the walk at the faulting pc
+		 * rather than read through it. */
+		tf->walk_record[0] = 0;
+		tf->walk_record[1] = 0;
+		tf->walk_fp = (uintptr_t)&tf->walk_record[2];
 		return;
+	}
 	at8 = ((const uintptr_t *)fp)[-1];
 	if (in_text(at8) || !in_text(ra) || (at8 & 7) || at8 <= fp || at8 > hi)
 		return;
@@ -156,12 +171,36 @@ static void trap_interrupt(unsigned long code)
 			irqchip_dispatch(NULL);
 		break;
 	case IRQ_S_SOFT:
+		/* SBI send_ipi sets sip.SSIP; S-mode clears it (§4.1.3). */
 		csr_clear(sip, SIP_SSIP);
+		kernel_ipi();
 		break;
 	default:
 		printk("riscv64: spurious interrupt %lu ignored\n", code);
 		break;
 	}
+}
+
+/*
+ * Make the interrupted task call kernel_preempt() when the trap returns: push
+ * a preemption record (asm_offsets.h) below its sp, holding its sp, s0 and
+ * pc, and resume it in riscv_preempt_trampoline on top of that record
+ * instead. The trap frame sits right below the interrupted sp, so the record
+ * overwrites the frame's last fields, which the exit path no longer reads
+ * (checked at the top of this file). The psABI has no red zone: nothing
+ * below sp is live.
+ */
+static void trap_preempt(struct trap_frame *tf)
+{
+	uintptr_t sp = tf->regs[2], fp = tf->regs[8], pc = tf->sepc;
+	uintptr_t rec = (sp - PREEMPT_REC_SIZE) & ~(uintptr_t)15;
+
+	*(uint64_t *)(rec + PREEMPT_REC_SP) = sp;
+	*(uint64_t *)(rec + PREEMPT_REC_SP + 8) = 0;
+	*(uint64_t *)(rec + PREEMPT_REC_FP) = fp;
+	*(uint64_t *)(rec + PREEMPT_REC_PC) = pc;
+	tf->regs[2] = rec;
+	tf->sepc = (uintptr_t)riscv_preempt_trampoline;
 }
 
 /* Length of the instruction at pc: 2 for a compressed one (bits [1:0] != 11). */
@@ -179,6 +218,15 @@ void riscv_trap(struct trap_frame *tf)
 
 	if (cause & SCAUSE_INTERRUPT) {
 		trap_interrupt(code);
+		/* Every trap comes from S-mode task or kernel code; the
+		 * scheduler knows which may be preempted. SPIE says whether
+		 * the interrupted code had interrupts on, except in
+		 * arch_cpu_wait_irq, whose caller has them off. */
+		bool irqs_were_enabled = (tf->sstatus & SSTATUS_SPIE) &&
+					 tf->sepc != (uintptr_t)riscv_wait_irq_window;
+
+		if (sched_preempt_on_irq_exit(irqs_were_enabled))
+			trap_preempt(tf);
 		return;
 	}
 	if (code == EXC_ILLEGAL_INSN && probing) {
@@ -218,15 +266,21 @@ void arch_frame_dump(const struct trap_frame *tf)
 	       (unsigned long long)tf->scause, (unsigned long long)tf->stval);
 }
 
-/* RISC-V frame record (GCC, -fno-omit-frame-pointer): [fp-8] = return
- * address, [fp-16] = caller's fp. */
+/*
+ * RISC-V frame record (GCC, -fno-omit-frame-pointer): [fp-8] = return
+ * address, [fp-16] = caller's fp. Callers' frames lie above (the stack grows
+ * down), so a caller's fp that is not above this one ends the walk at the
+ * next step: code built without frame pointers (newlib) uses s0 as an
+ * ordinary register, and its value must never be read as an address.
+ */
 bool arch_frame_next(uintptr_t *fp, uintptr_t *pc, uintptr_t lo, uintptr_t hi)
 {
-	uintptr_t f = *fp;
+	uintptr_t f = *fp, next;
 
 	if (!f || (f & 7) || f < lo || f > hi || f < 16)
 		return false;
 	*pc = ((const uintptr_t *)f)[-1];
-	*fp = ((const uintptr_t *)f)[-2];
+	next = ((const uintptr_t *)f)[-2];
+	*fp = next > f ? next : 0;
 	return true;
 }

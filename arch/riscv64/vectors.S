@@ -3,7 +3,9 @@
  * riscv64: trap entry and exit. Every trap (exception or interrupt, from
  * S-mode: there is no U-mode) saves all registers in a struct trap_frame on
  * the current stack and calls riscv_trap(); the frame's sepc and sstatus are
- * restored on the way out, so a handler may change where the code resumes.
+ * restored on the way out, so a handler may change where the code resumes
+ * (trap.c does, to preempt a task). Also arch_cpu_wait_irq, where the
+ * kernel lets an interrupt in on purpose.
  */
 #include <arch/asm.h>
 #include <arch/csr.h>
@@ -116,3 +118,20 @@ FUNC(riscv_trap_entry)
 	ld	x2, TF_REG(2)(sp)
 	sret
 END(riscv_trap_entry)
+
+/*
+ * void arch_cpu_wait_irq(void)
+ * WFI wakes on any interrupt that is pending and enabled in sie, even with
+ * sstatus.SIE clear (Privileged Architecture §3.3.3), so one that arrives
+ * after the caller's check is not lost. Then sstatus.SIE opens for one
+ * instruction to take it: the trap comes in at riscv_wait_irq_window, which
+ * riscv_trap() treats as interrupts disabled, since the caller's are.
+ */
+FUNC(arch_cpu_wait_irq)
+	wfi
+	csrsi	sstatus, SSTATUS_SIE
+	.globl	riscv_wait_irq_window
+riscv_wait_irq_window:
+	csrci	sstatus, SSTATUS_SIE
+	ret
+END(arch_cpu_wait_irq)

@@ -63,4 +63,4 @@ OVMF := /usr/share/ovmf/OVMF.fd
 RUN_CMD = arch/x86_64/esp.sh run $(IMAGE) \
 	qemu-system-x86_64 -machine q35 -cpu max -smp $(SMP) -m $(MEM) -bios $(OVMF) \
 	-nographic -no-reboot -net none -device isa-debug-exit,iobase=0xf4,iosize=0x04 \
-	-- $(ARGS)
+	$(QEMU_FLAGS) -- $(ARGS)

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
- * x86_64: CPU setup (GDT, TSS with the IST stacks, IDT, FPU/SSE, page
- * tables, local APIC), the COM1 console, idling and power off.
+ * x86_64: CPU setup, for the boot CPU and for each secondary one (GDT, a
+ * TSS per CPU with its IST stacks, IDT, FPU/SSE/AVX, page tables, local
+ * APIC), the COM1 console, idling and power off.
  */
 #include <arch.h>
 #include <arch/x86.h>
@@ -14,26 +15,13 @@
 
 const char arch_name[] = "x86_64";
 
-/* The 64-bit TSS (SDM vol. 3 §7.7): only the IST pointers matter, as
- * nothing runs in ring 3. */
-struct tss {
-	uint32_t reserved0;
-	uint64_t rsp[3];
-	uint64_t reserved1;
-	uint64_t ist[7];
-	uint64_t reserved2;
-	uint16_t reserved3;
-	uint16_t iomap_base;
-} __attribute__((packed));
 _Static_assert(sizeof(struct tss) == 104, "64-bit TSS layout");
 
-#define IST_STACK_SIZE (16 * 1024)
-#define IST_STACKS 5 /* X86_IST_DF .. X86_IST_IRQ */
-
-static struct tss tss;
-static uint64_t gdt[5] __attribute__((aligned(16)));
-static char ist_stacks[IST_STACKS][IST_STACK_SIZE] __attribute__((aligned(16)));
+/* The null, code and data descriptors, then one TSS descriptor per CPU. */
+static uint64_t gdt[X86_TSS_SEL(MAX_CPUS) / 8] __attribute__((aligned(16)));
+static char boot_ist_stacks[X86_IST_STACKS * X86_IST_STACK_SIZE] __attribute__((aligned(16)));
 static struct console *console;
+uint32_t x86_xsave_size;
 
 /* Flat 64-bit code and data descriptors (SDM vol. 3 §3.4.5, §5.2.1): the
  * code one has L set, base and limit are ignored in long mode. */
@@ -41,26 +29,32 @@ static struct console *console;
 #define GDT_DATA 0x00cf92000000ffffull
 #define GDT_TSS_AVAILABLE 0x89ull
 
-static void gdt_init(void)
+/*
+ * Load the GDT on this CPU, CPU number `idx`, with a TSS of its own whose
+ * IST stacks are pc->ist. The GDT is shared: each CPU only writes its own
+ * TSS descriptor. Loading GS clears its base on some CPUs, so the per-CPU
+ * pointer is set again afterwards.
+ */
+static void gdt_load(struct x86_percpu *pc, unsigned int idx)
 {
-	uint64_t base = (uintptr_t)&tss, limit = sizeof(tss) - 1;
+	struct tss *tss = &pc->tss;
+	uint64_t base = (uintptr_t)tss, limit = sizeof(*tss) - 1;
+	unsigned int sel = X86_TSS_SEL(idx);
 	struct {
 		uint16_t limit;
 		uint64_t base;
 	} __attribute__((packed)) gdtr = { sizeof(gdt) - 1, (uintptr_t)gdt };
 
-	for (unsigned int i = 0; i < IST_STACKS; i++)
-		tss.ist[i] = (uintptr_t)ist_stacks[i] + IST_STACK_SIZE;
-	tss.iomap_base = sizeof(tss); /* no I/O permission bitmap */
+	for (unsigned int i = 0; i < X86_IST_STACKS; i++)
+		tss->ist[i] = (uintptr_t)pc->ist + (i + 1) * X86_IST_STACK_SIZE;
+	tss->iomap_base = sizeof(*tss); /* no I/O permission bitmap */
 
-	gdt[0] = 0;
 	gdt[X86_KERNEL_CS / 8] = GDT_CODE64;
 	gdt[X86_KERNEL_DS / 8] = GDT_DATA;
 	/* A 16-byte system descriptor (§7.2.3). */
-	gdt[X86_TSS_SEL / 8] = (limit & 0xffff) | (base & 0xffffff) << 16 |
-			       GDT_TSS_AVAILABLE << 40 | ((limit >> 16) & 0xf) << 48 |
-			       ((base >> 24) & 0xff) << 56;
-	gdt[X86_TSS_SEL / 8 + 1] = base >> 32;
+	gdt[sel / 8] = (limit & 0xffff) | (base & 0xffffff) << 16 | GDT_TSS_AVAILABLE << 40 |
+		       ((limit >> 16) & 0xf) << 48 | ((base >> 24) & 0xff) << 56;
+	gdt[sel / 8 + 1] = base >> 32;
 
 	/* Reload CS with a far return, then the data segments. */
 	__asm__ __volatile__("lgdt %0\n\t"
@@ -78,19 +72,38 @@ static void gdt_init(void)
 			     "movl %%eax, %%gs\n\t"
 			     "ltr %w3"
 			     :
-			     : "m"(gdtr), "i"(X86_KERNEL_CS), "i"(X86_KERNEL_DS), "r"(X86_TSS_SEL)
+			     : "m"(gdtr), "i"(X86_KERNEL_CS), "i"(X86_KERNEL_DS), "r"(sel)
 			     : "rax", "memory");
+	x86_wrmsr(MSR_IA32_GS_BASE, (uintptr_t)pc);
 }
 
-/* x87 and SSE on, for the app and newlib (the kernel itself is built
+/*
+ * x87 and SSE on, for the app and newlib (the kernel itself is built
  * -mgeneral-regs-only): no emulation, no lazy-switch trap, FXSAVE and SSE
- * exceptions enabled (SDM vol. 3 §13.1). UEFI already does most of this. */
+ * exceptions enabled (SDM vol. 3 §13.1). UEFI already does most of this.
+ * Where the CPU has XSAVE, AVX is enabled too, so that apps built for it
+ * run, and preemption saves the state with XSAVE (switch.S), whose size
+ * CPUID reports for the enabled components (SDM vol. 1 §13.2).
+ */
 static void fpu_init(void)
 {
 	uint32_t mxcsr = 0x1f80; /* all SSE exceptions masked, round to nearest */
+	uint32_t r[4];
 
 	x86_write_cr0((x86_read_cr0() & ~(CR0_EM | CR0_TS)) | CR0_MP);
 	x86_write_cr4(x86_read_cr4() | CR4_OSFXSR | CR4_OSXMMEXCPT);
+	x86_cpuid(1, 0, r);
+	if (r[2] & (1u << 26)) { /* XSAVE */
+		uint64_t xcr0 = XCR0_X87 | XCR0_SSE | (r[2] & (1u << 28) ? XCR0_AVX : 0);
+
+		x86_write_cr4(x86_read_cr4() | CR4_OSXSAVE);
+		x86_xsetbv(0, xcr0);
+		x86_cpuid(0xd, 0, r);
+		x86_xsave_size = r[1];
+	} else {
+		x86_write_cr4(x86_read_cr4() & ~CR4_OSXSAVE);
+		x86_xsave_size = 0;
+	}
 	__asm__ __volatile__("fninit; ldmxcsr %0" : : "m"(mxcsr));
 }
 
@@ -100,19 +113,6 @@ static void pic_mask(void)
 {
 	x86_outb(0x21, 0xff);
 	x86_outb(0xa1, 0xff);
-}
-
-/*
- * Stop the other CPUs where the firmware left them. OVMF parks them in a
- * loop of its own after ExitBootServices (under TCG, where MWAIT does not
- * halt, a busy one that takes host time from the boot CPU); INIT moves
- * each into wait-for-SIPI, halted, from where the scheduler starts it with
- * start-up IPIs.
- */
-static void park_other_cpus(const struct boot_info *bi)
-{
-	for (unsigned int i = 1; i < bi->ncpus; i++)
-		lapic_send_init((uint32_t)bi->cpu_hwid[i]);
 }
 
 uint32_t x86_cpu_apic_id(void)
@@ -150,9 +150,11 @@ void arch_cpu_init(const struct boot_info *bi)
 {
 	struct acpi_madt_info mi = { .pcat_compat = true };
 	const struct acpi_header *madt;
+	struct x86_percpu *pc = &x86_percpus[0];
 
 	fpu_init();
-	gdt_init();
+	pc->ist = boot_ist_stacks;
+	gdt_load(pc, 0);
 	x86_idt_init();
 	acpi_init(bi->acpi_rsdp); /* done already by the boot stub: a no-op */
 	x86_mmu_init(bi);
@@ -161,8 +163,18 @@ void arch_cpu_init(const struct boot_info *bi)
 	if (mi.pcat_compat)
 		pic_mask();
 	lapic_init(X86_VEC_SPURIOUS);
-	park_other_cpus(bi);
+	x86_smp_park(bi); /* INIT: the other CPUs halt until arch_cpu_start */
 	x86_timer_calibrate();
+	x86_smp_init(bi); /* the start-up trampoline, for arch_cpu_start */
+}
+
+void x86_cpu_init_secondary(unsigned int idx)
+{
+	fpu_init();
+	gdt_load(&x86_percpus[idx], idx);
+	x86_idt_load();
+	lapic_init(X86_VEC_SPURIOUS);
+	arch_timer_init(NULL); /* the boot CPU's calibration holds for all */
 }
 
 void arch_cpu_wait_irq(void)

@@ -11,6 +11,8 @@
  *    .ksyms and rodata read-only, everything from the init arrays on
  *    read/write, both non-executable;
  *  - the MMIO of the local APIC, the I/O APICs and PCIe ECAM, uncached;
+ *  - the start-up trampoline of the other CPUs (smp.c), read-only and
+ *    executable once it is written;
  *  - nothing at page 0, so that a NULL dereference faults.
  * Each range uses the largest pages (1 GiB, 2 MiB, 4 KiB) its alignment
  * allows; mapping a range over a large page splits it. The memory issue
@@ -199,6 +201,12 @@ void x86_mmu_init(const struct boot_info *bi)
 	x86_write_cr0(x86_read_cr0() | CR0_WP);
 	x86_write_cr4(x86_read_cr4() & ~(1ul << 7));
 	x86_write_cr3((uintptr_t)pml4);
+}
+
+void x86_mmu_map_text_page(paddr_t pa)
+{
+	map_range(pa, PAGE_SIZE, PTE_P);
+	__asm__ __volatile__("invlpg (%0)" : : "r"((uintptr_t)pa) : "memory");
 }
 
 uint64_t x86_mmu_lookup(uintptr_t va, uint64_t *size)

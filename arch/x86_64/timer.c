@@ -8,7 +8,12 @@
  * when it enumerates the crystal and the ratio (exact), else from counting
  * TSC cycles over a stretch of the ACPI PM timer (3.579545 MHz, ACPI 6.5
  * §4.8.3.3), else from CPUID leaf 0x16 (the nominal base frequency). The
- * APIC timer's is measured over the same stretch, or against the TSC.
+ * APIC timer is measured against the TSC, since deadlines are TSC values.
+ *
+ * A one-shot count that comes out a little short fires before the deadline;
+ * the interrupt then re-arms for the rest, or, when the rest is too short to
+ * be worth an interrupt, waits it out, so that the tick still comes from
+ * the interrupt and not from the scheduler noticing the time first.
  */
 #include <arch.h>
 #include <arch/x86.h>
@@ -23,14 +28,17 @@
 #define CALIBRATE_PM_TICKS (ACPI_PM_TIMER_HZ / 40) /* 25 ms */
 #define PM_SPIN_LIMIT 10000000u
 
+/* One-shot mode: an interrupt this close to its deadline waits it out. */
+#define EARLY_SPIN_US 50
+
 static uint64_t tsc_hz;
-static uint64_t lapic_hz; /* divided APIC timer ticks per second */
-static uint64_t lapic_per_tsc; /* lapic_hz / tsc_hz as a 32.32 fixed-point fraction */
+static uint64_t lapic_per_tsc; /* APIC timer ticks per TSC cycle, 32.32 fixed point */
+static uint64_t early_spin; /* EARLY_SPIN_US in TSC cycles */
 static bool tsc_deadline;
 
-/* The armed deadline, 0 when none. One CPU runs until the scheduler issue
- * starts the others and makes this per-CPU. */
-static uint64_t timer_deadline;
+/* The frequencies above are measured once, on the boot CPU, and hold for
+ * every CPU. Each CPU's armed deadline is x86_this_percpu()->timer_deadline
+ * (0 when none), read and written with interrupts disabled. */
 
 uint64_t arch_cycles(void)
 {
@@ -64,13 +72,13 @@ static uint64_t tsc_hz_cpuid16(void)
 	return (uint64_t)(r[0] & 0xffff) * 1000000;
 }
 
-/* Count TSC cycles, and APIC timer ticks when `lapic` is set, over
- * CALIBRATE_PM_TICKS of the PM timer. False if the PM timer does not tick. */
-static bool measure_pm(const struct acpi_fadt_info *fi, bool lapic, uint64_t *tsc, uint64_t *apic)
+/* Count TSC cycles over CALIBRATE_PM_TICKS of the PM timer. False if the
+ * PM timer does not tick. */
+static bool measure_pm(const struct acpi_fadt_info *fi, uint64_t *tsc)
 {
 	uint16_t port = fi->pm_tmr_port;
 	uint32_t mask = fi->pm_tmr_32bit ? 0xffffffffu : 0xffffffu;
-	uint32_t p0, p1, l0 = 0, l1 = 0, spins = 0;
+	uint32_t p0, p1, spins = 0;
 	uint64_t t0, t1;
 
 	/* Start right after the counter moves, so that no partial tick is
@@ -81,39 +89,40 @@ static bool measure_pm(const struct acpi_fadt_info *fi, bool lapic, uint64_t *ts
 		if (++spins > PM_SPIN_LIMIT)
 			return false;
 	t0 = x86_rdtsc();
-	if (lapic) {
-		lapic_timer_oneshot(UINT32_MAX);
-		l0 = lapic_timer_current();
-	}
 	do
 		p1 = x86_inl(port) & mask;
 	while (((p1 - p0) & mask) < CALIBRATE_PM_TICKS && ++spins < PM_SPIN_LIMIT);
 	t1 = x86_rdtsc();
-	if (lapic) {
-		l1 = lapic_timer_current();
-		lapic_timer_oneshot(0);
-	}
 	if (spins >= PM_SPIN_LIMIT)
 		return false;
 	*tsc = (t1 - t0) * ACPI_PM_TIMER_HZ / ((p1 - p0) & mask);
-	*apic = (uint64_t)(l0 - l1) * ACPI_PM_TIMER_HZ / ((p1 - p0) & mask);
 	return true;
 }
 
-/* APIC timer ticks per second, counted against the (known) TSC. */
-static uint64_t measure_lapic_by_tsc(void)
+/* Read the APIC timer's count and the TSC at (nearly) the same moment: the
+ * TSC halfway through the read, which is slow (MMIO, and emulated in a VM). */
+static uint32_t lapic_count_at(uint64_t *tsc)
+{
+	uint64_t before = x86_rdtsc();
+	uint32_t count = lapic_timer_current();
+
+	*tsc = before + (x86_rdtsc() - before) / 2;
+	return count;
+}
+
+/* APIC timer ticks per TSC cycle (32.32 fixed point), over 25 ms. */
+static uint64_t measure_lapic_per_tsc(void)
 {
 	uint64_t t0, t1, span = tsc_hz / 40;
 	uint32_t l0, l1;
 
 	lapic_timer_oneshot(UINT32_MAX);
-	l0 = lapic_timer_current();
-	t0 = x86_rdtsc();
-	while ((t1 = x86_rdtsc()) - t0 < span)
+	l0 = lapic_count_at(&t0);
+	while (x86_rdtsc() - t0 < span)
 		;
-	l1 = lapic_timer_current();
+	l1 = lapic_count_at(&t1);
 	lapic_timer_oneshot(0);
-	return (uint64_t)(l0 - l1) * tsc_hz / (t1 - t0);
+	return ((uint64_t)(l0 - l1) << 32) / (t1 - t0);
 }
 
 void x86_timer_calibrate(void)
@@ -125,14 +134,11 @@ void x86_timer_calibrate(void)
 
 	x86_cpuid(1, 0, r);
 	tsc_deadline = r[2] & (1u << 24);
-	if (!tsc_deadline)
-		lapic_timer_init(X86_VEC_TIMER, false); /* the divider, for measuring */
 
 	if (fadt)
 		acpi_fadt_info(fadt, &fi);
 	tsc_hz = tsc_hz_cpuid15();
-	if (fi.pm_tmr_port && (!tsc_hz || !tsc_deadline) &&
-	    !measure_pm(&fi, !tsc_deadline, &pm_tsc, &lapic_hz))
+	if (!tsc_hz && fi.pm_tmr_port && !measure_pm(&fi, &pm_tsc))
 		printk("timer: the ACPI PM timer at port 0x%x does not tick; not using it\n",
 		       fi.pm_tmr_port);
 	if (!tsc_hz)
@@ -140,11 +146,13 @@ void x86_timer_calibrate(void)
 	if (!tsc_hz)
 		panic("timer: cannot tell the TSC frequency: no CPUID leaf 0x15/0x16 and no ACPI "
 		      "PM timer");
-	if (!tsc_deadline && !lapic_hz)
-		lapic_hz = measure_lapic_by_tsc();
-	if (!tsc_deadline && !lapic_hz)
-		panic("timer: the local APIC timer does not count");
-	lapic_per_tsc = (lapic_hz << 32) / tsc_hz;
+	early_spin = tsc_hz / 1000000 * EARLY_SPIN_US;
+	if (!tsc_deadline) {
+		lapic_timer_init(X86_VEC_TIMER, false); /* the divider, for measuring */
+		lapic_per_tsc = measure_lapic_per_tsc();
+		if (!lapic_per_tsc)
+			panic("timer: the local APIC timer does not count");
+	}
 
 	/* CPUID 0x80000007 EDX bit 8: the TSC ticks at a constant rate in
 	 * every P-, C- and T-state. Hypervisors often do not say so. */
@@ -161,18 +169,18 @@ void arch_timer_init(const struct boot_info *bi)
 	lapic_timer_init(X86_VEC_TIMER, tsc_deadline);
 }
 
-/* Arm the hardware for timer_deadline. In one-shot mode the count is capped
+/* Arm the hardware for `deadline`. In one-shot mode the count is capped
  * at 32 bits, so a far deadline fires early and x86_timer_irq re-arms. */
-static void timer_program(void)
+static void timer_program(uint64_t deadline)
 {
 	if (tsc_deadline) {
-		lapic_timer_deadline(timer_deadline);
+		lapic_timer_deadline(deadline);
 		return;
 	}
 	uint64_t now = x86_rdtsc(), ticks = 1;
 
-	if (timer_deadline > now) {
-		uint64_t delta = MIN(timer_deadline - now, (uint64_t)UINT32_MAX);
+	if (deadline > now) {
+		uint64_t delta = MIN(deadline - now, (uint64_t)UINT32_MAX);
 
 		/* Plus one: never early by a rounding error. */
 		ticks = ((delta * lapic_per_tsc) >> 32) + 1;
@@ -182,13 +190,14 @@ static void timer_program(void)
 
 void arch_timer_set_deadline(uint64_t deadline)
 {
-	timer_deadline = deadline ? deadline : 1; /* 0 means "none" */
-	timer_program();
+	deadline = deadline ? deadline : 1; /* 0 means "none" */
+	x86_this_percpu()->timer_deadline = deadline;
+	timer_program(deadline);
 }
 
 void arch_timer_cancel(void)
 {
-	timer_deadline = 0;
+	x86_this_percpu()->timer_deadline = 0;
 	if (tsc_deadline)
 		lapic_timer_deadline(0);
 	else
@@ -197,12 +206,19 @@ void arch_timer_cancel(void)
 
 void x86_timer_irq(void)
 {
-	if (!timer_deadline)
+	struct x86_percpu *pc = x86_this_percpu();
+	uint64_t now = x86_rdtsc();
+
+	if (!pc->timer_deadline)
 		return; /* cancelled after it fired */
-	if (x86_rdtsc() < timer_deadline) {
-		timer_program();
-		return;
+	if (now < pc->timer_deadline) {
+		if (pc->timer_deadline - now > early_spin) {
+			timer_program(pc->timer_deadline);
+			return;
+		}
+		while (x86_rdtsc() < pc->timer_deadline)
+			arch_cpu_relax();
 	}
-	timer_deadline = 0;
+	pc->timer_deadline = 0;
 	kernel_timer_tick();
 }

@@ -17,7 +17,8 @@
  *
  * Interrupt-entry C code is built with -mgeneral-regs-only (arch.mk), so
  * vectors.S saves no SSE state: the interrupted task's XMM registers are
- * still live when the handler returns.
+ * still live when the handler returns. A task that is preempted saves them
+ * itself, on its own stack, in x86_preempt_trampoline (switch.S).
  */
 #include <stddef.h>
 #include <string.h>
@@ -27,6 +28,7 @@
 #include <drivers/lapic.h>
 #include <kernel/ksym.h>
 #include <kernel/printk.h>
+#include <kernel/sched.h>
 #include "x86_64.h"
 
 _Static_assert(offsetof(struct trap_frame, rax) == 14 * 8, "vectors.S pushes rax first");
@@ -88,13 +90,18 @@ static unsigned int vector_ist(unsigned int v)
 	}
 }
 
-void x86_idt_init(void)
+void x86_idt_load(void)
 {
 	struct {
 		uint16_t limit;
 		uint64_t base;
 	} __attribute__((packed)) idtr = { sizeof(idt) - 1, (uintptr_t)idt };
 
+	__asm__ __volatile__("lidt %0" : : "m"(idtr));
+}
+
+void x86_idt_init(void)
+{
 	for (unsigned int v = 0; v < 256; v++) {
 		uintptr_t stub = (uintptr_t)x86_vector_stubs + v * X86_VECTOR_STUB_SIZE;
 
@@ -107,7 +114,7 @@ void x86_idt_init(void)
 			.offset_hi = (uint32_t)(stub >> 32),
 		};
 	}
-	__asm__ __volatile__("lidt %0" : : "m"(idtr));
+	x86_idt_load();
 }
 
 /* ---- decoding a fault ---- */
@@ -366,6 +373,24 @@ static __noreturn void fault(struct trap_frame *tf)
 	kernel_fault(tf, &fi);
 }
 
+/*
+ * Make the interrupted task call x86_preempt_trampoline (switch.S) when
+ * iretq returns to it: push the interrupted rip on the task's own stack,
+ * below the 128-byte red zone that leaf functions of the host's libgcc may
+ * be using, and resume there instead. The trampoline saves everything,
+ * calls kernel_preempt() and returns to the interrupted rip with `ret
+ * $128`. The task's stack is written from the handler, which is fine: it
+ * is the stack the task would push onto next anyway.
+ */
+static void preempt_inject(struct trap_frame *tf)
+{
+	uint64_t *sp = (uint64_t *)(tf->rsp - 128 - 8);
+
+	*sp = tf->rip;
+	tf->rsp = (uintptr_t)sp;
+	tf->rip = (uintptr_t)x86_preempt_trampoline;
+}
+
 void x86_trap(struct trap_frame *tf)
 {
 	unsigned int v = (unsigned int)tf->vector;
@@ -376,9 +401,16 @@ void x86_trap(struct trap_frame *tf)
 		return; /* a spurious interrupt takes no EOI (SDM vol. 3 §10.9) */
 	if (v == X86_VEC_TIMER)
 		x86_timer_irq();
+	else if (v == X86_VEC_IPI)
+		kernel_ipi();
 	else
 		kernel_irq(v);
 	lapic_eoi();
+	/* Everything runs in ring 0, so every interrupt comes from kernel or
+	 * task code; the scheduler decides whether that was a task it may
+	 * preempt (interrupts were on, no lock held, a G was running). */
+	if (sched_preempt_on_irq_exit(tf->rflags & X86_RFLAGS_IF))
+		preempt_inject(tf);
 }
 
 /* ---- frames ---- */

@@ -3,10 +3,11 @@
 #ifndef WEFT_ARCH_X86_64_PRIVATE_H
 #define WEFT_ARCH_X86_64_PRIVATE_H
 
-/* GDT selectors (cpu.c). */
+/* GDT selectors (cpu.c). Each CPU has a TSS descriptor of its own (16
+ * bytes in long mode): LTR marks it busy, so no two CPUs can share one. */
 #define X86_KERNEL_CS 0x08
 #define X86_KERNEL_DS 0x10
-#define X86_TSS_SEL 0x18
+#define X86_TSS_SEL(idx) (0x18 + 16 * (idx))
 
 /* Interrupt stack table slots (TSS.IST1..7, SDM vol. 3 §6.14.5). Every
  * vector runs on one: see the comment at the top of trap.c. */
@@ -15,6 +16,8 @@
 #define X86_IST_MC 3 /* machine check */
 #define X86_IST_EXC 4 /* every other exception */
 #define X86_IST_IRQ 5 /* external interrupts, the timer included */
+#define X86_IST_STACKS 5
+#define X86_IST_STACK_SIZE (16 * 1024)
 
 /* Size of struct trap_frame, which vectors.S builds on the stack. */
 #define TRAP_FRAME_SIZE (22 * 8)
@@ -26,7 +29,47 @@
 
 #include <stdint.h>
 
+#include <kernel/sched.h>
+#include "asm_offsets.h"
+
 struct boot_info;
+
+/* The 64-bit TSS (SDM vol. 3 §7.7): only the IST pointers matter, as
+ * nothing runs in ring 3. */
+struct tss {
+	uint32_t reserved0;
+	uint64_t rsp[3];
+	uint64_t reserved1;
+	uint64_t ist[7];
+	uint64_t reserved2;
+	uint16_t reserved3;
+	uint16_t iomap_base;
+} __attribute__((packed));
+
+/*
+ * Per-CPU state of the arch, one block per CPU number; the GS base of each
+ * CPU points at its own (smp.c), so that arch_cpu_self() is one load.
+ */
+struct x86_percpu {
+	struct cpu *cpu; /* %gs:PERCPU_CPU: arch_cpu_self() */
+	struct x86_percpu *self; /* %gs:PERCPU_SELF: this block */
+	uint64_t timer_deadline; /* timer.c: the armed TSC deadline, 0 when none */
+	uint32_t apic_id;
+	bool online; /* its local APIC takes interrupts: a target for IPIs */
+	char *ist; /* X86_IST_STACKS stacks of X86_IST_STACK_SIZE, lowest first */
+	struct tss tss;
+} __attribute__((aligned(64)));
+
+extern struct x86_percpu x86_percpus[MAX_CPUS];
+
+/* The running CPU's block. */
+static inline struct x86_percpu *x86_this_percpu(void)
+{
+	struct x86_percpu *pc;
+
+	__asm__ __volatile__("movq %%gs:%c1, %0" : "=r"(pc) : "i"(PERCPU_SELF));
+	return pc;
+}
 
 /*
  * Registers saved on trap entry. vectors.S pushes the general registers
@@ -44,8 +87,42 @@ struct trap_frame {
 /* vectors.S: 256 entry stubs, X86_VECTOR_STUB_SIZE bytes apart. */
 extern const char x86_vector_stubs[];
 
-/* trap.c: build the IDT and load it on this CPU. */
+/* trap.c: build the IDT (once, on the boot CPU) and load it on this CPU. */
 void x86_idt_init(void);
+void x86_idt_load(void);
+
+/* cpu.c: everything arch_cpu_init does for the boot CPU, for secondary
+ * CPU `idx` (whose per-CPU block and IST stacks are ready): FPU, GDT and
+ * its TSS, IDT, local APIC and timer. Interrupts disabled. */
+void x86_cpu_init_secondary(unsigned int idx);
+
+/* smp.c: send INIT to every CPU but this one, which stops them wherever the
+ * firmware left them until arch_cpu_start sends them start-up IPIs. */
+void x86_smp_park(const struct boot_info *bi);
+
+/* smp.c: copy the start-up trampoline for the other CPUs into its pages
+ * (after x86_mmu_init) and record the boot CPU's APIC id. */
+void x86_smp_init(const struct boot_info *bi);
+
+/* smp.c: the first C code of a secondary CPU, called by the trampoline
+ * (entry.S) on its scheduler stack, with `boot` (struct x86_ap_boot) in
+ * the trampoline's pages. Interrupts disabled. */
+struct x86_ap_boot;
+__noreturn void x86_ap_main(struct x86_ap_boot *boot);
+
+/* entry.S: the start-up trampoline, copied to x86_ap_trampoline_page. It
+ * ends with a list of 32-bit words (x86_ap_trampoline_fixups up to
+ * x86_ap_trampoline_end), each the offset of a 32-bit word in the code to
+ * which the physical address of the copy must be added. */
+extern const char x86_ap_trampoline[], x86_ap_trampoline_fixups[], x86_ap_trampoline_end[];
+
+/* mmu.c: map the page at `pa` read-only and executable (the trampoline,
+ * once written), in place of its read/write, non-executable mapping. */
+void x86_mmu_map_text_page(paddr_t pa);
+
+/* cpu.c: bytes that XSAVE writes for the enabled state components, or 0
+ * when the FPU state is saved with FXSAVE (512 bytes). Read by switch.S. */
+extern uint32_t x86_xsave_size;
 
 /* trap.c: called by vectors.S for every vector, interrupts disabled. */
 void x86_trap(struct trap_frame *tf);
@@ -60,6 +137,10 @@ void x86_timer_calibrate(void);
 
 /* timer.c: the local APIC timer interrupt. */
 void x86_timer_irq(void);
+
+/* switch.S: where the interrupt exit sends a task to be preempted, with
+ * the interrupted rip pushed below the red zone (trap.c). */
+void x86_preempt_trampoline(void);
 
 #endif /* __ASSEMBLY__ */
 

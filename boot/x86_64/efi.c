@@ -359,6 +359,28 @@ static void memory_from_map(void)
 
 	if (image_base < start || image_base + image_size > stop)
 		boot_add_reserved(&bi, image_base, image_size);
+	if (x86_ap_trampoline_page)
+		boot_add_reserved(&bi, x86_ap_trampoline_page, X86_AP_TRAMPOLINE_SIZE);
+}
+
+/*
+ * Pages below 1 MiB for the other CPUs' start-up trampoline (a start-up IPI
+ * starts a CPU in real mode, in the first MiB: SDM vol. 3 §8.4.4.1). Taken
+ * from the firmware, so that they are memory nobody else uses, and before
+ * ExitBootServices, after which nothing hands out memory. Failing only
+ * costs the other CPUs.
+ */
+static void alloc_ap_trampoline(void)
+{
+	EFI_PHYSICAL_ADDRESS addr = 0xfffff; /* the highest address the pages may reach */
+	EFI_STATUS status =
+		uefi_call_wrapper(bs->AllocatePages, 4, AllocateMaxAddress, EfiLoaderData,
+				  X86_AP_TRAMPOLINE_SIZE / PAGE_SIZE, &addr);
+
+	if (EFI_ERROR(status))
+		efi_error("no memory below 1 MiB to start the other CPUs from", status);
+	else
+		x86_ap_trampoline_page = addr;
 }
 
 /* CPUs from the MADT, the boot CPU first. */
@@ -414,6 +436,7 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *systab)
 		cmdline_from_file(li->DeviceHandle);
 	cmdline_trim();
 	bi.acpi_rsdp = find_rsdp();
+	alloc_ap_trampoline();
 
 	status = exit_boot_services(image);
 	if (EFI_ERROR(status)) {

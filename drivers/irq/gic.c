@@ -37,10 +37,12 @@
 #define GICD_IPRIORITYR 0x0400
 #define GICD_ITARGETSR 0x0800
 #define GICD_ICFGR 0x0c00
+#define GICD_SGIR 0x0f00 /* v2 */
 #define GICD_IROUTER 0x6000 /* v3: 64 bits per SPI, indexed by INTID */
 
 #define GICD_TYPER_ITLINES(t) ((((t)&0x1f) + 1) * 32) /* number of INTIDs, SPIs included */
 #define GICD_CTLR_RWP (1u << 31) /* v3: a register write is still in progress */
+#define GICD_SGIR_TARGET_SHIFT 16 /* v2: CPUTargetList, one bit per CPU interface */
 
 /* GICv2 CPU interface (4.4). */
 #define GICC_CTLR 0x0000
@@ -74,7 +76,16 @@
 #define ICC_CTLR_EL1 S3_0_C12_C12_4
 #define ICC_SRE_EL1 S3_0_C12_C12_5
 #define ICC_IGRPEN1_EL1 S3_0_C12_C12_7
+#define ICC_SGI1R_EL1 S3_0_C12_C11_5
 #define ICC_SRE_SRE (1u << 0)
+
+/* ICC_SGI1R_EL1 fields: a target list of Aff0 values within one Aff3.Aff2.Aff1 cluster, 16 at
+ * a time (RS selects which 16: Aff0 = RS * 16 + bit). */
+#define ICC_SGI1R_AFF1_SHIFT 16
+#define ICC_SGI1R_INTID_SHIFT 24
+#define ICC_SGI1R_AFF2_SHIFT 32
+#define ICC_SGI1R_RS_SHIFT 44
+#define ICC_SGI1R_AFF3_SHIFT 48
 
 #define GIC_NR_SGI 16
 #define GIC_NR_PRIVATE 32 /* SGIs and PPIs */
@@ -100,6 +111,10 @@ static struct {
 	/* v2: the IAR of the SGI each CPU interface is handling; its EOI
 	 * must name the source CPU too (4.4.5). */
 	uint32_t sgi_iar[8];
+	/* v2: the MPIDR affinity of the CPU behind each CPU interface that ran
+	 * init_cpu (bit n of v2_online), to address SGIs by hardware id. */
+	uint64_t v2_mpidr[8];
+	uint32_t v2_online;
 } gic;
 
 static inline uint32_t mmio_read32(uintptr_t addr)
@@ -177,8 +192,12 @@ static void gicv2_dist_init(void)
 	mmio_write32(gic.dist + GICD_CTLR, 1);
 }
 
+static unsigned int gicv2_cpu_index(void);
+
 static void gicv2_init_cpu(void)
 {
+	unsigned int idx = gicv2_cpu_index();
+
 	/* The banked SGI/PPI registers: PPIs off until asked for, SGIs on. */
 	mmio_write32(gic.dist + GICD_ICENABLER, 0xffff0000);
 	mmio_write32(gic.dist + GICD_ISENABLER, 0x0000ffff);
@@ -187,6 +206,9 @@ static void gicv2_init_cpu(void)
 	mmio_write32(gic.cpu + GICC_PMR, GIC_PRIO_MASK);
 	mmio_write32(gic.cpu + GICC_BPR, 0);
 	mmio_write32(gic.cpu + GICC_CTLR, 1);
+
+	gic.v2_mpidr[idx] = read_sysreg(mpidr_el1) & MPIDR_HWID_MASK;
+	__atomic_fetch_or(&gic.v2_online, 1u << idx, __ATOMIC_RELEASE);
 }
 
 static void gicv2_enable(unsigned int irq)
@@ -226,6 +248,23 @@ static void gicv2_complete(unsigned int irq)
 	mmio_write32(gic.cpu + GICC_EOIR, irq < GIC_NR_SGI ? gic.sgi_iar[gicv2_cpu_index()] : irq);
 }
 
+/* SGIs are addressed by CPU interface number (4.3.15, GICD_SGIR). */
+static void gicv2_send_ipi(unsigned int irq, uint64_t hwid)
+{
+	uint32_t online = __atomic_load_n(&gic.v2_online, __ATOMIC_ACQUIRE);
+
+	for (unsigned int i = 0; i < 8; i++) {
+		if (!(online & (1u << i)) || gic.v2_mpidr[i] != hwid)
+			continue;
+		/* Normal memory writes before the device write that raises the
+		 * interrupt, as the target will read them. */
+		dsb(ishst);
+		mmio_write32(gic.dist + GICD_SGIR,
+			     (1u << (GICD_SGIR_TARGET_SHIFT + i)) | (irq % GIC_NR_SGI));
+		return;
+	}
+}
+
 static const struct irqchip gicv2_chip = {
 	.name = "gicv2",
 	.init_cpu = gicv2_init_cpu,
@@ -233,6 +272,7 @@ static const struct irqchip gicv2_chip = {
 	.disable = gicv2_disable,
 	.claim = gicv2_claim,
 	.complete = gicv2_complete,
+	.send_ipi = gicv2_send_ipi,
 };
 
 /* ---- GICv3 ---- */
@@ -392,6 +432,27 @@ static void gicv3_complete(unsigned int irq)
 	isb();
 }
 
+/*
+ * A group 1 SGI through ICC_SGI1R_EL1 (v3), addressed by affinity.
+ * Aff0 values from 16 up need range selectors (ICC_CTLR_EL1.RSS); QEMU
+ * virt numbers CPUs in clusters of 16, so it never does.
+ */
+static void gicv3_send_ipi(unsigned int irq, uint64_t hwid)
+{
+	uint64_t aff0 = hwid & 0xff;
+	uint64_t sgi = (hwid >> 8 & 0xff) << ICC_SGI1R_AFF1_SHIFT |
+		       (uint64_t)(irq % GIC_NR_SGI) << ICC_SGI1R_INTID_SHIFT |
+		       (hwid >> 16 & 0xff) << ICC_SGI1R_AFF2_SHIFT |
+		       (aff0 / 16) << ICC_SGI1R_RS_SHIFT |
+		       (hwid >> 32 & 0xff) << ICC_SGI1R_AFF3_SHIFT | 1ull << (aff0 % 16);
+
+	/* A system register write is not ordered after memory writes by a
+	 * dmb: the dsb makes them visible before the SGI is sent. */
+	dsb(ishst);
+	write_sysreg(ICC_SGI1R_EL1, sgi);
+	isb();
+}
+
 static const struct irqchip gicv3_chip = {
 	.name = "gicv3",
 	.init_cpu = gicv3_init_cpu,
@@ -399,6 +460,7 @@ static const struct irqchip gicv3_chip = {
 	.disable = gicv3_disable,
 	.claim = gicv3_claim,
 	.complete = gicv3_complete,
+	.send_ipi = gicv3_send_ipi,
 };
 
 /* ---- discovery ---- */

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-/* The local APIC: enable, id, EOI and the timer (see drivers/lapic.h). */
+/* The local APIC: enable, id, EOI, IPIs and the timer (see drivers/lapic.h). */
 #include <stddef.h>
 
 #include <arch/x86.h>
@@ -28,7 +28,9 @@
 #define LVT_MASKED (1u << 16)
 #define LVT_TIMER_TSC_DEADLINE (2u << 17)
 #define TIMER_DIV_16 0x3 /* divide configuration encoding (Figure 10-10) */
-#define ICR_INIT (5u << 8) /* delivery mode (Figure 10-12) */
+#define ICR_FIXED (0u << 8) /* delivery modes (Figure 10-12) */
+#define ICR_INIT (5u << 8)
+#define ICR_STARTUP (6u << 8)
 #define ICR_ASSERT (1u << 14)
 #define ICR_PENDING (1u << 12) /* xAPIC delivery status */
 #define X2APIC_ICR 0x830 /* one 64-bit MSR, destination in the high half */
@@ -87,16 +89,41 @@ void lapic_eoi(void)
 	lapic_write(LAPIC_EOI, 0);
 }
 
-void lapic_send_init(uint32_t apic_id)
+/* Write the ICR: in x2APIC mode one MSR write (SDM vol. 3 §10.12.9), in
+ * xAPIC mode the destination, then the low half, which sends; wait for the
+ * APIC to have sent it (§10.6.1), so that the next write cannot catch it
+ * still pending. */
+static void icr_send(uint32_t apic_id, uint32_t lo)
 {
 	if (!mmio) {
-		x86_wrmsr(X2APIC_ICR, (uint64_t)apic_id << 32 | ICR_INIT | ICR_ASSERT);
+		/* x2APIC MSR writes are not serializing (§10.12.3): without the
+		 * fence the IPI could overtake this CPU's earlier stores, which
+		 * the target is meant to see. */
+		__asm__ __volatile__("mfence" ::: "memory");
+		x86_wrmsr(X2APIC_ICR, (uint64_t)apic_id << 32 | lo);
 		return;
 	}
-	mmio[LAPIC_ICR_HI / 4] = apic_id << 24;
-	mmio[LAPIC_ICR_LO / 4] = ICR_INIT | ICR_ASSERT;
 	while (mmio[LAPIC_ICR_LO / 4] & ICR_PENDING)
 		__asm__ __volatile__("pause");
+	mmio[LAPIC_ICR_HI / 4] = apic_id << 24;
+	mmio[LAPIC_ICR_LO / 4] = lo;
+	while (mmio[LAPIC_ICR_LO / 4] & ICR_PENDING)
+		__asm__ __volatile__("pause");
+}
+
+void lapic_send_init(uint32_t apic_id)
+{
+	icr_send(apic_id, ICR_INIT | ICR_ASSERT);
+}
+
+void lapic_send_startup(uint32_t apic_id, uint8_t page)
+{
+	icr_send(apic_id, ICR_STARTUP | ICR_ASSERT | page);
+}
+
+void lapic_send_ipi(uint32_t apic_id, uint8_t vector)
+{
+	icr_send(apic_id, ICR_FIXED | ICR_ASSERT | vector);
 }
 
 void lapic_timer_init(uint8_t vector, bool tsc_deadline)

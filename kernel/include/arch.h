@@ -20,10 +20,14 @@
 #include <kernel/types.h>
 
 struct boot_info;
+struct cpu; /* kernel/include/kernel/sched.h: per-CPU scheduler state */
 struct trap_frame; /* arch-defined: the registers saved on trap entry */
 
 /* Inline part of the contract: arch_mb/rmb/wmb, arch_cpu_relax,
- * arch_irq_save/restore/enable/disable/enabled. */
+ * arch_irq_save/restore/enable/disable/enabled; arch_cpu_self() (this CPU's
+ * struct cpu, read with one instruction); struct arch_context (what a
+ * cooperative switch saves) and arch_ctx_fp(ctx), the frame pointer saved
+ * in it, to walk a switched-out task's stack. */
 #include <arch/arch_inline.h>
 
 /* ---- cpu ---- */
@@ -48,6 +52,49 @@ void arch_cpu_wait_irq(void);
 /* Power off, passing status to the machine where it can carry one (QEMU's
  * exit devices, or the host process's exit status). Never returns. */
 __attribute__((noreturn)) void arch_system_off(int status);
+
+/* Make `c` what arch_cpu_self() returns on this CPU. */
+void arch_cpu_set_self(struct cpu *c);
+
+/*
+ * Start CPU `hwid` (secondary number `idx`) on a stack ending at
+ * `stack_top`. Before anything else it makes `self` its arch_cpu_self();
+ * then it sets up its own traps, FPU and timer, and calls
+ * kernel_secondary_main(idx) with interrupts disabled. Returns 0 once the
+ * firmware accepted the request, or a negative errno.
+ */
+int arch_cpu_start(unsigned int idx, uint64_t hwid, uintptr_t stack_top, struct cpu *self);
+
+/* Interrupt CPU number `idx` (kernel_ipi() runs there). From any context. */
+void arch_ipi_send(unsigned int idx);
+
+/* ---- context switch ---- */
+
+/*
+ * Prepare `ctx` so that switching to it calls fn(arg) on the stack
+ * [stack_lo, stack_hi) (it grows down from stack_hi), with interrupts in the
+ * state the switcher had. fn must never return. stack_lo is for checkers
+ * (hosted's sanitizers); a bare-metal arch may ignore it.
+ */
+void arch_ctx_init(struct arch_context *ctx, uintptr_t stack_lo, uintptr_t stack_hi,
+		   void (*fn)(void *), void *arg);
+
+/*
+ * Save the callee-saved registers (integer and FP) and the stack pointer in
+ * `save`, and continue from `load`. Returns when something switches back to
+ * `save`, possibly on another CPU.
+ */
+void arch_ctx_switch(struct arch_context *save, const struct arch_context *load);
+
+/*
+ * Preemption. On the way out of an interrupt taken from task code, the arch
+ * calls sched_preempt_on_irq_exit() (kernel/include/kernel/sched.h). When it
+ * returns true, the arch makes the interrupted task save all of its integer
+ * and FP/SIMD registers on its own stack, call kernel_preempt(), restore
+ * them and resume exactly where it was interrupted (Go's asyncPreempt). The
+ * per-CPU pointer (arch_cpu_self) is never restored from that save: the
+ * task may resume on another CPU.
+ */
 
 /* ---- time ---- */
 
@@ -92,8 +139,14 @@ bool arch_frame_next(uintptr_t *fp, uintptr_t *pc, uintptr_t lo, uintptr_t hi);
 /* First C code with a stack, on the boot CPU, interrupts disabled. */
 __attribute__((noreturn)) void kernel_main(const struct boot_info *bi);
 
+/* A secondary CPU is up (see arch_cpu_start). */
+__attribute__((noreturn)) void kernel_secondary_main(unsigned int idx);
+
 /* This CPU's timer deadline passed. Interrupt context. */
 void kernel_timer_tick(void);
+
+/* Another CPU sent this one an IPI. Interrupt context. */
+void kernel_ipi(void);
 
 /* A device interrupt `irq` (the irqchip's number) arrived. Interrupt context. */
 void kernel_irq(unsigned int irq);

@@ -3,6 +3,8 @@
  * Arm Generic Interrupt Controller, versions 2 and 3, found through the DTB
  * ("arm,gic-400", "arm,cortex-a15-gic" and friends for v2, "arm,gic-v3").
  * Interrupt numbers are GIC INTIDs: SGIs 0-15, PPIs 16-31, SPIs from 32.
+ * SGIs are sent with irqchip->send_ipi, addressed by the target's MPIDR
+ * affinity (the DTB /cpus "reg" value).
  */
 #ifndef WEFT_DRIVERS_GIC_H
 #define WEFT_DRIVERS_GIC_H

@@ -9,6 +9,7 @@
 #define WEFT_DRIVERS_IRQCHIP_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 struct irqchip {
 	const char *name;
@@ -22,6 +23,12 @@ struct irqchip {
 	unsigned int (*claim)(void);
 	/* Signal the end of handling `irq` (EOI). */
 	void (*complete)(unsigned int irq);
+	/* Raise software interrupt `irq` (a GIC SGI) on the CPU with hardware
+	 * id `hwid` (MPIDR affinity on Arm), once that CPU ran init_cpu.
+	 * Earlier memory writes are visible to the target when it takes the
+	 * interrupt. From any context. NULL when the chip has no IPIs (the
+	 * arch then uses its firmware's). */
+	void (*send_ipi)(unsigned int irq, uint64_t hwid);
 };
 
 #define IRQCHIP_SPURIOUS 0xffffffffu
@@ -30,6 +37,15 @@ struct irqchip {
 extern const struct irqchip *irqchip;
 
 void irqchip_register(const struct irqchip *chip);
+
+/* irqchip->send_ipi, if there is a chip that can: false when not sent. */
+static inline bool irqchip_send_ipi(unsigned int irq, uint64_t hwid)
+{
+	if (!irqchip || !irqchip->send_ipi)
+		return false;
+	irqchip->send_ipi(irq, hwid);
+	return true;
+}
 
 /* Claim and handle every pending interrupt, calling kernel_irq() for each
  * (or `local` first, for interrupts the arch handles itself such as its

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The local APIC (Intel SDM vol. 3 ch. 10 and 11.x; one per CPU): its id,
- * end of interrupt and its timer. It is used in whichever mode the firmware
- * left it, xAPIC (registers in MMIO) or x2APIC (registers in MSRs).
+ * end of interrupt, interprocessor interrupts and its timer. It is used in
+ * whichever mode the firmware left it, xAPIC (registers in MMIO) or x2APIC
+ * (registers in MSRs).
  * Every function acts on the local APIC of the calling CPU.
  */
 #ifndef WEFT_DRIVERS_LAPIC_H
@@ -34,6 +35,16 @@ void lapic_eoi(void);
  * halted, for a start-up IPI (SDM vol. 3 §8.4.4). Only this INIT is sent,
  * never the level de-assert that CPUs before the Pentium 4 needed. */
 void lapic_send_init(uint32_t apic_id);
+
+/* Send a start-up IPI: a CPU waiting after INIT starts in real mode at
+ * physical address page << 12 (SDM vol. 3 §8.4.4.1). A running CPU ignores
+ * it. */
+void lapic_send_startup(uint32_t apic_id, uint8_t page);
+
+/* Send interrupt `vector` to the CPU with APIC id `apic_id`. The caller
+ * keeps interrupts disabled: in xAPIC mode the ICR takes two writes, which
+ * an interrupt handler sending an IPI of its own must not split. */
+void lapic_send_ipi(uint32_t apic_id, uint8_t vector);
 
 /* Point the timer at `vector`, masked, in TSC-deadline mode (armed by
  * writing IA32_TSC_DEADLINE, SDM vol. 3 §10.5.4.1) or in one-shot mode. */

@@ -13,4 +13,13 @@ int app_main(int argc, char **argv);
  * status through the library's exit(), which flushes stdio. */
 __noreturn void libc_start(int argc, char **argv);
 
+struct g;
+
+/* Per-task C library state: set up for a new task (on its own stack, may
+ * block), torn down when it exits, and carried across switches. */
+void libc_task_init(struct g *g);
+void libc_task_exit(struct g *g);
+void libc_task_switch_out(struct g *g);
+void libc_task_switch_in(struct g *g);
+
 #endif

@@ -1,8 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Spinlocks for short critical sections that may run in interrupt context.
- * spin_lock_irqsave() masks interrupts on this CPU for the duration. A
- * zero-initialized spinlock_t is unlocked.
+ * Spinlocks for short critical sections. A zero-initialized spinlock_t is
+ * unlocked.
+ *
+ *   spin_lock/spin_unlock            preemption off while held; for locks
+ *                                    never taken from interrupt context.
+ *   spin_lock_irqsave/..._irqrestore interrupts masked on this CPU while
+ *                                    held; for locks that interrupt
+ *                                    handlers take too.
  */
 #ifndef WEFT_KERNEL_SPINLOCK_H
 #define WEFT_KERNEL_SPINLOCK_H
@@ -10,37 +15,53 @@
 #include <arch.h>
 
 typedef struct {
-	volatile unsigned int locked;
+	unsigned int locked;
 } spinlock_t;
 
-static inline void spin_lock(spinlock_t *l)
+/* kernel/include/kernel/sched.h */
+void preempt_disable(void);
+void preempt_enable(void);
+
+static inline void spin_acquire(spinlock_t *l)
 {
 	while (__atomic_exchange_n(&l->locked, 1, __ATOMIC_ACQUIRE))
 		while (__atomic_load_n(&l->locked, __ATOMIC_RELAXED))
 			arch_cpu_relax();
 }
 
-static inline int spin_trylock(spinlock_t *l)
+static inline int spin_tryacquire(spinlock_t *l)
 {
 	return !__atomic_exchange_n(&l->locked, 1, __ATOMIC_ACQUIRE);
 }
 
-static inline void spin_unlock(spinlock_t *l)
+static inline void spin_release(spinlock_t *l)
 {
 	__atomic_store_n(&l->locked, 0, __ATOMIC_RELEASE);
+}
+
+static inline void spin_lock(spinlock_t *l)
+{
+	preempt_disable();
+	spin_acquire(l);
+}
+
+static inline void spin_unlock(spinlock_t *l)
+{
+	spin_release(l);
+	preempt_enable();
 }
 
 static inline unsigned long spin_lock_irqsave(spinlock_t *l)
 {
 	unsigned long flags = arch_irq_save();
 
-	spin_lock(l);
+	spin_acquire(l);
 	return flags;
 }
 
 static inline void spin_unlock_irqrestore(spinlock_t *l, unsigned long flags)
 {
-	spin_unlock(l);
+	spin_release(l);
 	arch_irq_restore(flags);
 }
 

@@ -2,8 +2,9 @@
 /*
  * In-kernel tests. TEST(suite, name) { ... } registers a test in the
  * weft_tests linker section; the `tests` app runs them all (or those whose
- * "suite.name" contains a filter given in argv) and prints one line per test
- * and a closing "N passed, N failed" line.
+ * "suite.name" contains a filter given in argv, less those that contain a
+ * filter written "-text") and prints one line per test and a closing
+ * "N passed, N failed" line.
  *
  * EXPECT_* records a failure and carries on; ASSERT_* records it and returns
  * from the test. Both print the file, the line and the values compared.

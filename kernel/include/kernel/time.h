@@ -17,6 +17,9 @@ uint64_t now_ns(void);
 uint64_t time_cycles_to_ns(uint64_t cycles);
 uint64_t time_ns_to_cycles(uint64_t ns);
 
+/* The arch counter value at which now_ns() reaches `ns`. */
+uint64_t time_deadline_cycles(uint64_t ns);
+
 /* Record the counter value that is time 0. Called once, early, at boot. */
 void time_init(void);
 
@@ -25,8 +28,8 @@ uint64_t time_irq_count(void);
 
 /*
  * Wait at least `ns`, halting the CPU until its timer interrupt fires (no
- * busy loop). For boot-time and tests before the scheduler owns the timer.
- * Called with interrupts enabled.
+ * busy loop). Only before the scheduler owns the timer; tasks use
+ * sleep_ns(). Called with interrupts enabled.
  */
 void time_sleep_irq(uint64_t ns);
 

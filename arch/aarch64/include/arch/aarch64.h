@@ -26,6 +26,12 @@ struct trap_frame {
 	 * a frame record (see arch_frame_fp); 0 means the saved x29. */
 	uint64_t walk_fp;
 	uint64_t pad;
+	/* When trap.c preempts the interrupted task: its pc and PSTATE, for
+	 * aarch64_preempt_trampoline. These are the last 16 bytes below the
+	 * interrupted sp, the top of the trampoline's frame (PF_ELR, PF_SPSR
+	 * in asm_offsets.h). */
+	uint64_t preempt_pc;
+	uint64_t preempt_spsr;
 };
 #endif
 
@@ -38,7 +44,9 @@ struct trap_frame {
 #define TF_FAR 280
 #define TF_FRAME 288
 #define TF_WALK_FP 304
-#define TF_SIZE 320 /* a multiple of 16: sp stays aligned */
+#define TF_PREEMPT_PC 320
+#define TF_PREEMPT_SPSR 328
+#define TF_SIZE 336 /* a multiple of 16: sp stays aligned */
 
 /* Which vector was taken: its offset in the table divided by 0x80 (Arm ARM, "Exception
  * vectors"). The low two bits are the kind, the next two the group. */
@@ -53,7 +61,33 @@ struct trap_frame {
 #define TRAP_GROUP_EL0_A64 2 /* from AArch64 EL0 */
 #define TRAP_GROUP_EL0_A32 3 /* from AArch32 EL0 */
 
+/* The SGI (software-generated interrupt, GIC INTIDs 0-15) that arch_ipi_send raises. */
+#define AARCH64_IPI_SGI 1
+
 #ifndef __ASSEMBLY__
+/* The translation setup of the boot CPU, which every CPU loads (mmu.c fills it in; offsets
+ * MMU_REGS_* in asm_offsets.h). Written with the MMU off and never again, so that secondary
+ * CPUs can read it with their MMU still off. */
+struct mmu_regs {
+	uint64_t mair, tcr, ttbr0, sctlr;
+};
+extern struct mmu_regs mmu_regs;
+
+/* entry.S: load `r` into this CPU's MAIR, TCR, TTBR0 and SCTLR (MMU and caches on) after
+ * discarding stale TLB entries. Uses no stack. Called with the MMU off. */
+void mmu_cpu_enable(const struct mmu_regs *r);
+
+/* entry.S: where PSCI CPU_ON starts a secondary CPU, with x0 = its struct aarch64_start
+ * (smp.c), the MMU off, at EL2 or EL1. Never called from C. */
+void secondary_entry(void);
+
+/* smp.c: record the boot CPU's MPIDR for IPIs. Called by arch_cpu_init. */
+void aarch64_smp_init(void);
+
+/* smp.c: a secondary CPU's first C code, on its own stack with TPIDR_EL1 set, the MMU on
+ * and interrupts masked: per-CPU GIC and timer setup, then kernel_secondary_main(idx). */
+__attribute__((noreturn)) void aarch64_secondary_main(unsigned long idx);
+
 /* boot/aarch64: build struct boot_info and enter kernel_main. Called by entry.S on the boot
  * stack with the MMU on. */
 __attribute__((noreturn)) void boot_aarch64(const void *dtb);
@@ -74,6 +108,15 @@ int psci_init(const void *dtb);
 
 /* PSCI SYSTEM_OFF; returns only if there is no PSCI or the call failed. */
 void psci_system_off(void);
+
+/* PSCI CPU_ON: start the CPU whose MPIDR affinity is `mpidr` at physical address `entry`,
+ * MMU off, with x0 = `context`, at EL2 where the machine has it (QEMU virtualization=on, as
+ * measured) or EL1. 0 once the firmware accepted the request, or a negative errno. */
+int psci_cpu_on(uint64_t mpidr, uintptr_t entry, uint64_t context);
+
+/* timer.c: this CPU's share of the timer setup (its PPI, its counter off); called on every
+ * CPU, by arch_timer_init on the boot CPU. */
+void aarch64_timer_init_cpu(void);
 #endif
 
 #endif

@@ -2,24 +2,49 @@
 /*
  * hosted: inline part of the arch contract. "Interrupts" are signals (the
  * per-thread timer signal and the IPI signal); masking them is a per-thread
- * flag that the signal handler honours, which costs no system call. A signal
+ * flag that the signal handlers honour, which costs no system call. A signal
  * that arrives while masked is left pending and run on unmask.
  */
 #ifndef WEFT_ARCH_HOSTED_INLINE_H
 #define WEFT_ARCH_HOSTED_INLINE_H
 
 #include <stdbool.h>
+#include <stdint.h>
+
+struct cpu;
 
 struct hosted_irq_state {
 	volatile int disabled;
-	volatile int pending;
+	volatile int pending; /* HOSTED_IRQ_* bits that arrived while masked */
 };
 extern __thread struct hosted_irq_state hosted_irq;
+extern __thread struct cpu *hosted_self;
 
 /* Run interrupts that arrived while masked; called on unmask. */
 void hosted_irq_replay(void);
 
+/* What arch_ctx_switch saves: the System V callee-saved registers, and the
+ * x87 control word and MXCSR control bits, which are callee-saved too. */
+struct arch_context {
+	uint64_t rsp, rbx, rbp, r12, r13, r14, r15;
+	uint32_t mxcsr;
+	uint16_t fpucw;
+	/* The stack it runs on, and its sanitizer fiber (ASan/TSan builds). */
+	uintptr_t stack_lo, stack_hi;
+	void *fiber;
+};
+
 #define arch_barrier() __asm__ __volatile__("" ::: "memory")
+
+static inline struct cpu *arch_cpu_self(void)
+{
+	return hosted_self;
+}
+
+static inline uintptr_t arch_ctx_fp(const struct arch_context *ctx)
+{
+	return (uintptr_t)ctx->rbp;
+}
 
 static inline void arch_mb(void)
 {

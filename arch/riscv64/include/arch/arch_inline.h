@@ -2,16 +2,54 @@
 /*
  * riscv64: inline part of the arch contract. Interrupt masking is
  * sstatus.SIE; barriers are fences that also order device (I/O) accesses
- * against memory, as virtio rings need.
+ * against memory, as virtio rings need. The per-CPU pointer lives in tp,
+ * which the psABI reserves for the thread pointer and which nothing here
+ * uses otherwise (no __thread in the kernel or newlib): each CPU sets it once
+ * and no switch ever saves or restores it.
  */
 #ifndef WEFT_ARCH_RISCV64_INLINE_H
 #define WEFT_ARCH_RISCV64_INLINE_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include <arch/csr.h>
 
+struct cpu;
+
+/*
+ * What arch_ctx_switch saves: the registers the psABI makes callee-saved
+ * (sp, s0-s11, fs0-fs11) and ra, where the switch returns to. Also fcsr: the
+ * psABI gives it thread storage duration (C11 <fenv.h>), so each task keeps
+ * its own rounding mode and flags. Offsets in arch/riscv64/asm_offsets.h.
+ */
+struct arch_context {
+	uint64_t sp;
+	uint64_t ra;
+	uint64_t s[12]; /* s[0] is s0, the frame pointer */
+	uint64_t fs[12]; /* raw bits of fs0-fs11 (integers: copying one never touches the FPU) */
+	uint64_t fcsr;
+};
+
 #define arch_barrier() __asm__ __volatile__("" ::: "memory")
+
+/*
+ * This CPU's struct cpu. volatile: after a switch the same code may run on
+ * another CPU, so the compiler must not reuse a value read before a call.
+ */
+static inline struct cpu *arch_cpu_self(void)
+{
+	struct cpu *c;
+
+	__asm__ __volatile__("mv %0, tp" : "=r"(c));
+	return c;
+}
+
+/* The frame pointer (s0) a switched-out context saved, to walk its stack. */
+static inline uintptr_t arch_ctx_fp(const struct arch_context *ctx)
+{
+	return (uintptr_t)ctx->s[0];
+}
 
 /* Full barrier: all earlier memory and I/O accesses before all later ones. */
 static inline void arch_mb(void)

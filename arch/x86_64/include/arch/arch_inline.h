@@ -1,14 +1,49 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * x86_64: inline part of the arch contract. Interrupt masking is RFLAGS.IF;
- * the saved "flags" are the whole RFLAGS word.
+ * the saved "flags" are the whole RFLAGS word. The per-CPU pointer lives
+ * in a per-CPU block that the GS base points at (arch/x86_64/smp.c); GS
+ * belongs to the CPU, never to a task, so no switch saves or restores it.
  */
 #ifndef WEFT_ARCH_X86_64_INLINE_H
 #define WEFT_ARCH_X86_64_INLINE_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #define X86_RFLAGS_IF (1ul << 9)
+
+struct cpu;
+
+/*
+ * What arch_ctx_switch saves (arch/x86_64/switch.S): the System V
+ * callee-saved registers, and the control parts of the FP state that the
+ * ABI makes callee-saved too, the MXCSR control bits and the x87 control
+ * word (System V AMD64 ABI §3.2.1). Offsets: arch/x86_64/asm_offsets.h.
+ */
+struct arch_context {
+	uint64_t rsp, rbx, rbp, r12, r13, r14, r15;
+	uint32_t mxcsr;
+	uint16_t fpucw;
+};
+
+/* This CPU's struct cpu: the first word of the per-CPU block at GS base
+ * (PERCPU_CPU in arch/x86_64/asm_offsets.h). Volatile, so that the compiler
+ * never reuses a value read before a point where the task may have moved to
+ * another CPU. */
+static inline struct cpu *arch_cpu_self(void)
+{
+	struct cpu *c;
+
+	__asm__ __volatile__("movq %%gs:0, %0" : "=r"(c));
+	return c;
+}
+
+/* The frame pointer a switched-out context resumes with. */
+static inline uintptr_t arch_ctx_fp(const struct arch_context *ctx)
+{
+	return (uintptr_t)ctx->rbp;
+}
 
 #define arch_barrier() __asm__ __volatile__("" ::: "memory")
 

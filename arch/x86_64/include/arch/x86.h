@@ -15,6 +15,7 @@
 /* ---- interrupt vectors (0-31 are the CPU's exceptions) ---- */
 
 #define X86_VEC_TIMER 0xf0 /* the local APIC timer: a high priority class */
+#define X86_VEC_IPI 0xf1 /* arch_ipi_send: kernel_ipi() on the target */
 #define X86_VEC_SPURIOUS 0xff /* the local APIC's spurious vector (low 4 bits set) */
 
 /* ---- MSRs (SDM vol. 4) ---- */
@@ -22,7 +23,10 @@
 #define MSR_IA32_APIC_BASE 0x0000001b
 #define MSR_IA32_TSC_DEADLINE 0x000006e0
 #define MSR_IA32_EFER 0xc0000080
+#define EFER_LME (1ull << 8)
+#define EFER_LMA (1ull << 10)
 #define EFER_NXE (1ull << 11)
+#define MSR_IA32_GS_BASE 0xc0000101
 
 /* ---- control register bits (SDM vol. 3 §2.5) ---- */
 
@@ -30,9 +34,16 @@
 #define CR0_EM (1ul << 2)
 #define CR0_TS (1ul << 3)
 #define CR0_WP (1ul << 16)
+#define CR4_PAE (1ul << 5)
 #define CR4_OSFXSR (1ul << 9)
 #define CR4_OSXMMEXCPT (1ul << 10)
 #define CR4_LA57 (1ul << 12)
+#define CR4_OSXSAVE (1ul << 18)
+
+/* XCR0 state components (SDM vol. 1 §13.3) */
+#define XCR0_X87 (1ull << 0)
+#define XCR0_SSE (1ull << 1)
+#define XCR0_AVX (1ull << 2)
 
 static inline void x86_cpuid(uint32_t leaf, uint32_t subleaf, uint32_t r[4])
 {
@@ -133,7 +144,19 @@ static inline void x86_outl(uint16_t port, uint32_t v)
 	__asm__ __volatile__("outl %0, %1" : : "a"(v), "Nd"(port) : "memory");
 }
 
+static inline void x86_xsetbv(uint32_t xcr, uint64_t v)
+{
+	__asm__ __volatile__("xsetbv" : : "c"(xcr), "a"((uint32_t)v), "d"((uint32_t)(v >> 32)));
+}
+
 /* ---- between boot/x86_64 and arch/x86_64 ---- */
+
+/* Physical address of X86_AP_TRAMPOLINE_SIZE bytes of RAM below 1 MiB,
+ * page-aligned, that the boot stub allocated from the firmware (and
+ * reserved) for starting the other CPUs; 0 if it could not. Secondary CPUs
+ * start in real mode there (SDM vol. 3 §8.4.4.1). */
+#define X86_AP_TRAMPOLINE_SIZE (3 * 4096)
+extern paddr_t x86_ap_trampoline_page;
 
 /* entry.S: switch to the boot CPU's stack in .bss (the firmware's stack is
  * in boot-services memory, which is free RAM after ExitBootServices) and

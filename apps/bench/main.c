@@ -1,0 +1,203 @@
+// SPDX-License-Identifier: MIT
+/*
+ * bench: the runtime's costs, measured the way bench/go/main.go measures Go's,
+ * so that `make bench` can print weft/Go ratios. Each line is
+ * "bench <name> <value> <unit>".
+ *
+ *   spawn     go() a task that signals a waitgroup; ns per task
+ *   yield     two tasks yield to each other; ns per yield
+ *   unbuf_rt  round trip over two unbuffered channels; ns per round trip
+ *   buf       send then receive on a buffered channel; ns per pair
+ *   mutex     uncontended lock + unlock; ns per pair
+ *   parked    RAM per task parked on a channel; bytes per task
+ *
+ * `bench quick` runs a hundredth of the iterations, for emulators; under
+ * QEMU's -icount shift=0 a nanosecond is one instruction, so the figures
+ * are then instructions per operation. `bench N` runs N times as many.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <weft.h>
+
+/* Iterations are base * scale / 100. */
+static int scale = 100;
+
+static int iters(int base)
+{
+	return (int)((long)base * scale / 100);
+}
+
+static void report(const char *name, double value, const char *unit)
+{
+	printf("bench %s %.1f %s\n", name, value, unit);
+}
+
+static waitgroup_t wg;
+
+static void done_fn(void *arg)
+{
+	(void)arg;
+	wg_done(&wg);
+}
+
+static void bench_spawn(void)
+{
+	int n = iters(200000);
+	uint64_t t0 = now_ns();
+
+	for (int i = 0; i < n; i++) {
+		wg_add(&wg, 1);
+		go(done_fn, NULL);
+		if (i % 1000 == 999)
+			wg_wait(&wg); /* keep live tasks bounded, as Go's scheduler does */
+	}
+	wg_wait(&wg);
+	report("spawn", (double)(now_ns() - t0) / n, "ns/op");
+}
+
+static int yield_n;
+
+static void yielder(void *arg)
+{
+	(void)arg;
+	for (int i = 0; i < yield_n; i++)
+		yield();
+	wg_done(&wg);
+}
+
+static void bench_yield(void)
+{
+	yield_n = iters(1000000);
+	wg_add(&wg, 2);
+	uint64_t t0 = now_ns();
+
+	go(yielder, NULL);
+	go(yielder, NULL);
+	wg_wait(&wg);
+	report("yield", (double)(now_ns() - t0) / (2.0 * yield_n), "ns/op");
+}
+
+static chan_t *ping, *pong;
+
+static void ponger(void *arg)
+{
+	int x;
+
+	(void)arg;
+	while (chan_recv(ping, &x) == 0)
+		chan_send(pong, &x);
+}
+
+static void bench_unbuffered(void)
+{
+	int n = iters(500000), x = 0;
+
+	ping = chan_make(sizeof(int), 0);
+	pong = chan_make(sizeof(int), 0);
+	go(ponger, NULL);
+	uint64_t t0 = now_ns();
+
+	for (int i = 0; i < n; i++) {
+		chan_send(ping, &x);
+		chan_recv(pong, &x);
+	}
+	report("unbuf_rt", (double)(now_ns() - t0) / n, "ns/op");
+	chan_close(ping);
+}
+
+static void bench_buffered(void)
+{
+	int n = iters(5000000), x = 0;
+	chan_t *c = chan_make(sizeof(int), 128);
+	uint64_t t0 = now_ns();
+
+	for (int i = 0; i < n; i++) {
+		chan_send(c, &i);
+		chan_recv(c, &x);
+	}
+	report("buf", (double)(now_ns() - t0) / n, "ns/op");
+	chan_free(c);
+}
+
+static void bench_mutex(void)
+{
+	static mutex_t m;
+	int n = iters(20000000);
+	uint64_t t0 = now_ns();
+
+	for (int i = 0; i < n; i++) {
+		mutex_lock(&m);
+		mutex_unlock(&m);
+	}
+	report("mutex", (double)(now_ns() - t0) / n, "ns/op");
+}
+
+/* Resident memory: the host's count on hosted, Weft's own elsewhere. */
+static double used_bytes(void)
+{
+	FILE *f = fopen("/proc/self/statm", "r");
+	long pages, resident;
+
+	if (f && fscanf(f, "%ld %ld", &pages, &resident) == 2) {
+		fclose(f);
+		return (double)resident * 4096.0;
+	}
+	if (f)
+		fclose(f);
+	struct memstats ms;
+
+	read_memstats(&ms);
+	return (double)(ms.total - ms.free);
+}
+
+static void parker(void *arg)
+{
+	int x;
+
+	chan_recv(arg, &x);
+	wg_done(&wg);
+}
+
+static void bench_parked(void)
+{
+	int n = scale >= 100 ? 100000 : 1000, started = 0;
+	chan_t *c = chan_make(sizeof(int), 0);
+	double before = used_bytes();
+
+	for (; started < n; started++) {
+		wg_add(&wg, 1);
+		if (go(parker, c) < 0) {
+			wg_done(&wg);
+			break; /* out of memory: measure what fit */
+		}
+	}
+	for (int i = 0; i < 1000 && num_tasks() < started + 1; i++)
+		sleep_ns(1000000);
+	sleep_ns(10000000);
+	if (started)
+		report("parked", (used_bytes() - before) / started, "B/task");
+	if (started < n)
+		printf("bench parked: only %d of %d tasks fit\n", started, n);
+	chan_close(c);
+	wg_wait(&wg);
+}
+
+int main(int argc, char **argv)
+{
+	if (argc > 1 && strcmp(argv[1], "quick") == 0)
+		scale = 1;
+	else if (argc > 1 && atoi(argv[1]) > 0)
+		scale = 100 * atoi(argv[1]);
+	printf("bench arch=%s cpus=%d\n", sys_arch(), num_cpu());
+	report("boot", (double)now_ns(), "ns");
+	bench_spawn();
+	bench_yield();
+	bench_unbuffered();
+	bench_buffered();
+	bench_mutex();
+	if (scale >= 100) /* too few tasks in quick mode to mean anything */
+		bench_parked();
+	return 0;
+}

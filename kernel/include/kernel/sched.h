@@ -1,0 +1,206 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The scheduler: Go's G/M/P model (runtime/proc.go) as a kernel.
+ *
+ *   G (struct g)    a task: saved context, stack, status, wait reason.
+ *   M (struct cpu)  a hardware CPU (a pthread on hosted), with its own
+ *                   scheduler stack (g0), interrupt state and timer.
+ *   P (struct p)    the right to run Gs: a lock-free ring of 256 runnable Gs
+ *                   plus a runnext slot, a timer heap and a cache of dead Gs.
+ *
+ * Each M is bound to one P for its whole life (procs= boot option, default
+ * one per CPU; CPUs beyond procs stay halted): Weft has no blocking system
+ * calls, so an M never has to hand its P to another, which is the one reason
+ * Go separates them.
+ *
+ * A G switches out only through mcall(), which saves its callee-saved
+ * context and runs a function on the M's scheduler stack (g0), as in Go. A
+ * G that used up its time slice is made to call kernel_preempt() from its
+ * own stack by the interrupt exit path, after the arch saved its full
+ * register and FP state there (Go's asyncPreempt), so preemption reuses the
+ * cooperative path.
+ *
+ * Preemption is off while this CPU's `locks` count is non-zero (spinlocks
+ * raise it) and in the scheduler itself. Lock order: chan locks (by
+ * address) → sched.lock → a P's timer lock.
+ */
+#ifndef WEFT_KERNEL_SCHED_H
+#define WEFT_KERNEL_SCHED_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <arch.h>
+#include <kernel/spinlock.h>
+#include <kernel/stack.h>
+
+#define MAX_CPUS 64
+#define RUNQ_SIZE 256
+
+enum g_status {
+	G_IDLE, /* just allocated, or reused from the free list */
+	G_RUNNABLE, /* on a run queue */
+	G_RUNNING, /* on a CPU */
+	G_WAITING, /* parked; wait_reason says why */
+	G_DEAD, /* exited; its struct and stack wait for reuse */
+};
+
+struct g {
+	struct arch_context ctx; /* callee-saved registers when switched out */
+	struct stack stack;
+	int id;
+	enum g_status status;
+	const char *wait_reason;
+	void (*fn)(void *);
+	void *arg;
+
+	struct g *schedlink; /* run queues and free lists */
+	struct g *alllink; /* every G ever made */
+
+	/* select: the first waker to CAS this from 0 wins (Go's selectDone). */
+	uint32_t select_done;
+	void *param; /* what the waker left: the winning waiter */
+
+	struct timer *sleep_timer; /* for sleep_ns, on the G's stack */
+	void *libc; /* the C library's per-task state */
+	int libc_errno; /* hosted: errno saved across switches */
+};
+
+struct timer {
+	uint64_t when; /* now_ns() deadline */
+	void (*fn)(struct timer *t); /* runs on the scheduler stack */
+	void *arg;
+	struct p *p; /* heap it is on, NULL when not armed */
+	int index; /* position in that heap */
+	bool running; /* fn is running (timer_del waits for it) */
+};
+
+struct p {
+	int id;
+	/* Run queue: the owner pushes at tail; the owner and thieves take from
+	 * head with CAS. runnext is the G made ready by the running G, which
+	 * runs next and inherits the time slice (so a ping-pong pair cannot
+	 * starve the queue). */
+	uint32_t runq_head, runq_tail;
+	struct g *runq[RUNQ_SIZE];
+	struct g *runnext;
+
+	uint32_t schedtick; /* incremented on every schedule() */
+
+	spinlock_t timer_lock;
+	struct timer **timers; /* 4-ary min-heap on when */
+	int ntimers, timers_cap;
+
+	struct g *gfree; /* dead Gs to reuse, with their stacks */
+	int ngfree;
+	uint64_t nrun; /* Gs this P has started (tests and stats) */
+};
+
+struct cpu {
+	struct g *curg; /* the G running, or NULL on the scheduler stack */
+	int locks; /* preemption is off while > 0 */
+	volatile bool need_resched; /* the slice ended or timers are due */
+	unsigned int idx;
+	uint64_t hwid;
+	struct p *p; /* NULL for a CPU beyond procs */
+
+	/* The scheduler stack (g0) and mcall's hand-off. */
+	struct arch_context g0_ctx;
+	uintptr_t g0_stack_lo, g0_stack_top;
+	void (*mcall_fn)(struct g *);
+	struct g *mcall_g;
+	bool (*park_unlock)(void *arg);
+	void *park_arg;
+
+	bool started; /* a secondary CPU reached kernel_secondary_main */
+	bool spinning; /* looking for work to steal */
+	volatile bool woken_spinning; /* wakep() woke it to spin */
+	/* The running G's slice started at slice_start (arch cycles: one
+	 * cheap counter read per switch). The timer is only re-armed when it
+	 * is not already armed for a slice check, so that a switch costs no
+	 * timer write; an early tick re-arms for the exact slice end. */
+	uint64_t slice_start;
+	bool slice_armed; /* the armed deadline includes a slice check */
+	uint64_t armed; /* the timer's deadline in arch cycles, or UINT64_MAX */
+	uint32_t fastrand;
+	uint64_t ticks; /* timer interrupts taken */
+	uint64_t preemptions;
+};
+
+/* The running CPU; stable only while preemption is off. */
+static inline struct cpu *this_cpu(void)
+{
+	return arch_cpu_self();
+}
+
+/* Preemption control. preempt_enable() yields if a preemption was asked
+ * for while it was off. */
+void preempt_disable(void);
+void preempt_enable(void);
+
+/* The running G, or NULL on a scheduler stack or before sched_start(). */
+struct g *current_g(void);
+
+/* Boot: set up CPU 0 as the boot CPU (before anything uses this_cpu()),
+ * then the Ps and the other CPUs, then run `main_fn(arg)` as G 1 on the
+ * boot CPU. sched_start() never returns. */
+void sched_early_init(void);
+__noreturn void sched_start(void (*main_fn)(void *), void *arg);
+
+/*
+ * Park the running G with `reason` (must be a string literal). After the G's
+ * context is saved, `unlock(arg)` runs on the scheduler stack; if it returns
+ * false the G continues at once. Used with a lock held that protects the
+ * queue the G was put on, which `unlock` releases. Returns when readied.
+ */
+void gopark(bool (*unlock)(void *arg), void *arg, const char *reason);
+
+/* Make a waiting G runnable on this CPU's P (next, inheriting the slice).
+ * Safe from interrupt context. */
+void goready(struct g *g);
+
+/*
+ * Timers: fn runs on the scheduler stack of the CPU whose P holds the
+ * timer, at or after `when`, and must not block. timer_add arms it on this
+ * CPU's P (-ENOMEM if the heap cannot grow); timer_add_nogrow never
+ * allocates (-ENOSPC when the heap needs timer_reserve() first). timer_del
+ * disarms it and returns whether it was still armed; if it had fired, it
+ * waits for fn to finish, so the timer's memory may be reused afterwards.
+ * Every armed timer must be deleted or have fired before it goes away.
+ */
+int timer_add(struct timer *t);
+int timer_add_nogrow(struct timer *t);
+int timer_reserve(void);
+bool timer_del(struct timer *t);
+
+/* Leave the running task (task.c). */
+__noreturn void task_exit(void);
+
+/* A random number from this CPU's generator. */
+uint32_t sched_fastrand(void);
+
+/* Called by the arch's interrupt exit, with the interrupted context's IRQ
+ * state: whether to make the interrupted G call kernel_preempt() now. */
+bool sched_preempt_on_irq_exit(bool irqs_were_enabled);
+
+/* The preemption entry, called on a G's own stack after the arch saved all
+ * of its registers (the arch's preempt trampoline). */
+void kernel_preempt(void);
+
+/* The timer interrupt's share of scheduling (called by kernel_timer_tick). */
+void sched_timer_tick(void);
+
+/* Print every G (id, status, wait reason, top frames), for panics. */
+void sched_dump_tasks(void);
+
+/* Stop every other CPU (they halt with interrupts off), so that a panic's
+ * report is the last thing printed. Any context. */
+void sched_stop_other_cpus(void);
+
+/* Per-CPU count of Gs started, for tests. */
+uint64_t sched_cpu_runs(unsigned int cpu);
+
+/* Number of Ps. */
+extern int sched_nprocs;
+
+#endif

@@ -1,0 +1,882 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The scheduler loop: run queues, finding work, parking and readying,
+ * idling, preemption and deadlock detection. The algorithms are Go's
+ * (runtime/proc.go: runqput, runqget, runqgrab, findrunnable, wakep,
+ * checkdead); kernel/include/kernel/sched.h describes the model.
+ */
+#include <errno.h>
+#include <stdlib.h>
+
+#include <weft.h>
+
+#include <kernel/bootargs.h>
+#include <kernel/console.h>
+#include <kernel/kernel.h>
+#include <kernel/libc.h>
+#include <kernel/panic.h>
+#include <kernel/printk.h>
+#include <kernel/sched.h>
+#include <kernel/time.h>
+
+#include "sched_internal.h"
+
+#define G0_STACK_SIZE (32 * 1024)
+
+struct cpu cpus[MAX_CPUS];
+struct p ps[MAX_CPUS];
+int sched_nprocs = 1;
+bool sched_running;
+uint32_t sched_ntimers;
+uint32_t sched_io_waiters;
+static uint64_t timeslice_cycles;
+
+/* Global state, Go's `sched`. Its lock is taken from interrupt context
+ * (goready there), so always with interrupts masked. */
+static struct {
+	spinlock_t lock;
+	struct g *runq_head, *runq_tail;
+	uint32_t runq_size;
+	uint64_t idle_mask; /* Ps whose CPU is idle or about to be */
+	uint32_t nmspinning; /* CPUs looking for work to steal */
+} sched;
+
+/* ---- small helpers ---- */
+
+static uint32_t fastrand(struct cpu *c)
+{
+	uint32_t x = c->fastrand; /* xorshift32, seeded non-zero */
+
+	x ^= x << 13;
+	x ^= x >> 17;
+	x ^= x << 5;
+	c->fastrand = x;
+	return x;
+}
+
+uint32_t sched_fastrand(void)
+{
+	unsigned long flags = arch_irq_save();
+	uint32_t r = fastrand(this_cpu());
+
+	arch_irq_restore(flags);
+	return r;
+}
+
+static uint32_t fastrandn(struct cpu *c, uint32_t n)
+{
+	return (uint32_t)(((uint64_t)fastrand(c) * n) >> 32);
+}
+
+static uint32_t gcd(uint32_t a, uint32_t b)
+{
+	while (b) {
+		uint32_t t = a % b;
+
+		a = b;
+		b = t;
+	}
+	return a;
+}
+
+void preempt_disable(void)
+{
+	unsigned long flags = arch_irq_save();
+
+	this_cpu()->locks++;
+	arch_irq_restore(flags);
+}
+
+void preempt_enable(void)
+{
+	bool irqs_on = arch_irq_enabled();
+	unsigned long flags = arch_irq_save();
+	struct cpu *c = this_cpu();
+	bool yield_now = --c->locks == 0 && c->need_resched && c->curg && sched_running;
+
+	arch_irq_restore(flags);
+	/* Never from an interrupt handler or inside an irqsave section. */
+	if (yield_now && irqs_on)
+		kernel_preempt();
+}
+
+/* Drop a preemption count without yielding (the caller is about to yield
+ * or switch anyway). */
+static void preempt_enable_no_resched(void)
+{
+	unsigned long flags = arch_irq_save();
+
+	this_cpu()->locks--;
+	arch_irq_restore(flags);
+}
+
+struct g *current_g(void)
+{
+	unsigned long flags = arch_irq_save();
+	struct g *g = this_cpu()->curg;
+
+	arch_irq_restore(flags);
+	return g;
+}
+
+/* ---- the global run queue (sched.lock held) ---- */
+
+static void globrunqputbatch(struct g *head, struct g *tail, uint32_t n)
+{
+	tail->schedlink = NULL;
+	if (sched.runq_tail)
+		sched.runq_tail->schedlink = head;
+	else
+		sched.runq_head = head;
+	sched.runq_tail = tail;
+	/* Written under sched.lock, read without it as a hint. */
+	__atomic_store_n(&sched.runq_size, sched.runq_size + n, __ATOMIC_RELAXED);
+}
+
+static void globrunqput(struct g *g)
+{
+	globrunqputbatch(g, g, 1);
+}
+
+static struct g *globrunqpop(void)
+{
+	struct g *g = sched.runq_head;
+
+	if (g) {
+		sched.runq_head = g->schedlink;
+		if (!sched.runq_head)
+			sched.runq_tail = NULL;
+		__atomic_store_n(&sched.runq_size, sched.runq_size - 1, __ATOMIC_RELAXED);
+	}
+	return g;
+}
+
+static void runqput(struct p *p, struct g *g, bool next);
+
+/* Take a fair share of the global queue (at most `max`, 0 = no limit, and
+ * at most half a ring): return one and put the rest on p's ring. */
+static struct g *globrunqget(struct p *p, uint32_t max)
+{
+	uint32_t n;
+
+	if (sched.runq_size == 0)
+		return NULL;
+	n = sched.runq_size / (uint32_t)sched_nprocs + 1;
+	if (n > sched.runq_size)
+		n = sched.runq_size;
+	if (max > 0 && n > max)
+		n = max;
+	if (n > RUNQ_SIZE / 2)
+		n = RUNQ_SIZE / 2;
+	struct g *g = globrunqpop();
+
+	while (--n > 0)
+		runqput(p, globrunqpop(), false);
+	return g;
+}
+
+/* ---- the per-P ring (Go's runqput, runqget, runqgrab, runqsteal) ---- */
+
+/* Move half of a full ring, plus g, to the global queue. Owner only. */
+static bool runqputslow(struct p *p, struct g *g, uint32_t h, uint32_t t)
+{
+	struct g *batch[RUNQ_SIZE / 2 + 1];
+	uint32_t n = (t - h) / 2;
+
+	BUG_ON(n != RUNQ_SIZE / 2);
+	for (uint32_t i = 0; i < n; i++)
+		batch[i] = p->runq[(h + i) % RUNQ_SIZE];
+	if (!__atomic_compare_exchange_n(&p->runq_head, &h, h + n, false, __ATOMIC_RELEASE,
+					 __ATOMIC_RELAXED))
+		return false;
+	batch[n] = g;
+	for (uint32_t i = 0; i < n; i++)
+		batch[i]->schedlink = batch[i + 1];
+
+	unsigned long flags = spin_lock_irqsave(&sched.lock);
+
+	globrunqputbatch(batch[0], batch[n], n + 1);
+	spin_unlock_irqrestore(&sched.lock, flags);
+	return true;
+}
+
+/* Put g on p's ring, or in runnext when `next` (the old runnext then goes
+ * to the ring). Owner only. */
+static void runqput(struct p *p, struct g *g, bool next)
+{
+	if (next) {
+		struct g *old = __atomic_exchange_n(&p->runnext, g, __ATOMIC_ACQ_REL);
+
+		if (!old)
+			return;
+		g = old;
+	}
+	for (;;) {
+		uint32_t h = __atomic_load_n(&p->runq_head, __ATOMIC_ACQUIRE);
+		uint32_t t = p->runq_tail;
+
+		if (t - h < RUNQ_SIZE) {
+			p->runq[t % RUNQ_SIZE] = g;
+			__atomic_store_n(&p->runq_tail, t + 1, __ATOMIC_RELEASE);
+			return;
+		}
+		if (runqputslow(p, g, h, t))
+			return;
+	}
+}
+
+void sched_runqput(struct p *p, struct g *g, bool next)
+{
+	runqput(p, g, next);
+	wakep();
+}
+
+/* Take a G from p: runnext first (it inherits the slice), then the ring.
+ * Owner only. */
+static struct g *runqget(struct p *p, bool *inherit)
+{
+	struct g *next = __atomic_load_n(&p->runnext, __ATOMIC_ACQUIRE);
+
+	if (next && __atomic_compare_exchange_n(&p->runnext, &next, NULL, false, __ATOMIC_ACQ_REL,
+						__ATOMIC_RELAXED)) {
+		*inherit = true;
+		return next;
+	}
+	*inherit = false;
+	for (;;) {
+		uint32_t h = __atomic_load_n(&p->runq_head, __ATOMIC_ACQUIRE);
+		uint32_t t = p->runq_tail;
+
+		if (t == h)
+			return NULL;
+		struct g *g = p->runq[h % RUNQ_SIZE];
+
+		if (__atomic_compare_exchange_n(&p->runq_head, &h, h + 1, false, __ATOMIC_RELEASE,
+						__ATOMIC_RELAXED))
+			return g;
+	}
+}
+
+static bool runq_empty(struct p *p)
+{
+	/* runqput sets runnext before moving the old one to the ring, so a
+	 * consistent snapshot can only err towards "not empty". */
+	for (;;) {
+		uint32_t h = __atomic_load_n(&p->runq_head, __ATOMIC_ACQUIRE);
+		uint32_t t = __atomic_load_n(&p->runq_tail, __ATOMIC_ACQUIRE);
+		struct g *next = __atomic_load_n(&p->runnext, __ATOMIC_ACQUIRE);
+
+		if (t == __atomic_load_n(&p->runq_tail, __ATOMIC_ACQUIRE))
+			return h == t && !next;
+	}
+}
+
+/* Copy half of victim's ring into batch[batch_head...] (and, with
+ * steal_next, its runnext when the ring is empty); returns how many. */
+static uint32_t runqgrab(struct p *victim, struct g **batch, uint32_t batch_head, bool steal_next)
+{
+	for (;;) {
+		uint32_t h = __atomic_load_n(&victim->runq_head, __ATOMIC_ACQUIRE);
+		uint32_t t = __atomic_load_n(&victim->runq_tail, __ATOMIC_ACQUIRE);
+		uint32_t n = t - h;
+
+		n = n - n / 2;
+		if (n == 0) {
+			struct g *next = __atomic_load_n(&victim->runnext, __ATOMIC_ACQUIRE);
+
+			if (!steal_next || !next)
+				return 0;
+			/* The victim may be about to run it: give it a moment,
+			 * as Go does, so that a ping-pong pair stays on one
+			 * CPU. */
+			for (int i = 0; i < 100; i++)
+				arch_cpu_relax();
+			if (!__atomic_compare_exchange_n(&victim->runnext, &next, NULL, false,
+							 __ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
+				continue;
+			batch[batch_head % RUNQ_SIZE] = next;
+			return 1;
+		}
+		if (n > RUNQ_SIZE / 2)
+			continue; /* an inconsistent h and t */
+		for (uint32_t i = 0; i < n; i++)
+			batch[(batch_head + i) % RUNQ_SIZE] = victim->runq[(h + i) % RUNQ_SIZE];
+		if (__atomic_compare_exchange_n(&victim->runq_head, &h, h + n, false, __ATOMIC_RELEASE,
+						__ATOMIC_RELAXED))
+			return n;
+	}
+}
+
+/* Steal half of victim's Gs onto p's ring and return one of them. */
+static struct g *runqsteal(struct p *p, struct p *victim, bool steal_next)
+{
+	uint32_t t = p->runq_tail;
+	uint32_t n = runqgrab(victim, p->runq, t, steal_next);
+
+	if (n == 0)
+		return NULL;
+	n--;
+	struct g *g = p->runq[(t + n) % RUNQ_SIZE];
+
+	if (n)
+		__atomic_store_n(&p->runq_tail, t + n, __ATOMIC_RELEASE);
+	return g;
+}
+
+/* Try every other P in random order, four passes, the last one also taking
+ * runnext (Go's stealWork). */
+static struct g *stealwork(struct cpu *c)
+{
+	int n = sched_nprocs;
+
+	for (int pass = 0; pass < 4; pass++) {
+		/* A random start and a stride coprime with n visit every P
+		 * once (Go's randomOrder). */
+		uint32_t start = fastrandn(c, (uint32_t)n), stride;
+
+		do
+			stride = 1 + fastrandn(c, (uint32_t)n);
+		while (n > 1 && gcd(stride, (uint32_t)n) != 1);
+		for (int i = 0; i < n; i++) {
+			struct p *victim = &ps[(start + (uint32_t)i * stride) % (uint32_t)n];
+
+			if (victim == c->p)
+				continue;
+			struct g *g = runqsteal(c->p, victim, pass == 3);
+
+			if (g)
+				return g;
+		}
+	}
+	return NULL;
+}
+
+/* ---- waking idle CPUs ---- */
+
+/* Claim an idle P other than `self`, clearing its bit; -1 if none. */
+static int pidle_claim(int self)
+{
+	uint64_t m = __atomic_load_n(&sched.idle_mask, __ATOMIC_ACQUIRE);
+
+	for (;;) {
+		uint64_t others = m & ~(1ull << self);
+
+		if (!others)
+			return -1;
+		int victim = __builtin_ctzll(others);
+
+		if (__atomic_compare_exchange_n(&sched.idle_mask, &m, m & ~(1ull << victim), false,
+						__ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+			return victim;
+	}
+}
+
+/* New work exists: if a P is idle and no CPU is already spinning, wake one
+ * to look for it (Go's wakep). Any context. */
+void wakep(void)
+{
+	uint32_t zero = 0;
+
+	if (!sched_running || !__atomic_load_n(&sched.idle_mask, __ATOMIC_ACQUIRE))
+		return;
+	if (__atomic_load_n(&sched.nmspinning, __ATOMIC_ACQUIRE) != 0 ||
+	    !__atomic_compare_exchange_n(&sched.nmspinning, &zero, 1, false, __ATOMIC_ACQ_REL,
+					 __ATOMIC_RELAXED))
+		return;
+	unsigned long flags = arch_irq_save();
+	int victim = pidle_claim((int)this_cpu()->idx);
+
+	arch_irq_restore(flags);
+	if (victim < 0) {
+		__atomic_fetch_sub(&sched.nmspinning, 1, __ATOMIC_ACQ_REL);
+		return;
+	}
+	__atomic_store_n(&cpus[victim].woken_spinning, true, __ATOMIC_RELEASE);
+	arch_ipi_send((unsigned int)victim);
+}
+
+/* A spinning CPU found work: stop spinning, and if it was the last
+ * spinner, wake another to keep looking (Go's resetspinning). */
+static void resetspinning(struct cpu *c)
+{
+	c->spinning = false;
+	if (__atomic_sub_fetch(&sched.nmspinning, 1, __ATOMIC_ACQ_REL) == 0)
+		wakep();
+}
+
+/* ---- readying, parking, switching ---- */
+
+void goready(struct g *g)
+{
+	bool irqs_on = arch_irq_enabled();
+	unsigned long flags = arch_irq_save();
+	struct cpu *c = this_cpu();
+
+	BUG_ON(g->status != G_WAITING);
+	g->status = G_RUNNABLE;
+	if (!irqs_on || !c->p || !sched_running) {
+		/* An interrupt handler (which may have interrupted this P's
+		 * owner in the middle of changing its ring) or an irqsave
+		 * section: the global queue is always safe. */
+		spin_acquire(&sched.lock);
+		globrunqput(g);
+		spin_release(&sched.lock);
+		arch_irq_restore(flags);
+	} else {
+		c->locks++;
+		arch_irq_restore(flags);
+		runqput(c->p, g, true);
+		preempt_enable_no_resched();
+	}
+	wakep();
+}
+
+static void mcall_entry(void *arg)
+{
+	struct cpu *c = arg;
+
+	c->curg = NULL;
+	c->mcall_fn(c->mcall_g);
+	panic("mcall: scheduler function returned");
+}
+
+void mcall(void (*fn)(struct g *))
+{
+	struct cpu *c = this_cpu();
+	struct g *g = c->curg;
+
+	/* gopark callers hold the lock that their unlock callback releases
+	 * on the scheduler stack, so more than one count may be held. */
+	BUG_ON(!g || c->locks < 1);
+	if (unlikely(!stack_intact(&g->stack)))
+		panic("task %d: stack overflow (limit %zu KiB)", g->id, g->stack.max / 1024);
+	c->mcall_fn = fn;
+	c->mcall_g = g;
+	arch_ctx_init(&c->g0_ctx, c->g0_stack_lo, c->g0_stack_top, mcall_entry, c);
+	libc_task_switch_out(g);
+	arch_ctx_switch(&g->ctx, &c->g0_ctx);
+	libc_task_switch_in(g);
+}
+
+/* Run g on this CPU; `inherit` keeps the running time slice. */
+static __noreturn void execute(struct cpu *c, struct g *g, bool inherit)
+{
+	struct arch_context discard;
+
+	g->status = G_RUNNING;
+	c->curg = g;
+	c->need_resched = false;
+	if (!inherit) {
+		c->p->schedtick++;
+		c->slice_start = arch_cycles();
+	}
+	c->p->nrun++;
+	if (!c->slice_armed)
+		sched_arm_timer(c); /* a CPU coming out of idle */
+	arch_ctx_switch(&discard, &g->ctx);
+	__builtin_unreachable();
+}
+
+static void park_m(struct g *g)
+{
+	struct cpu *c = this_cpu();
+
+	g->status = G_WAITING;
+	if (c->park_unlock && !c->park_unlock(c->park_arg)) {
+		g->status = G_RUNNING;
+		execute(c, g, true);
+	}
+	schedule();
+}
+
+void gopark(bool (*unlock)(void *arg), void *arg, const char *reason)
+{
+	preempt_disable();
+	struct cpu *c = this_cpu();
+	struct g *g = c->curg;
+
+	BUG_ON(!g);
+	g->wait_reason = reason;
+	c->park_unlock = unlock;
+	c->park_arg = arg;
+	mcall(park_m);
+	g->wait_reason = NULL;
+	preempt_enable();
+}
+
+/* yield() goes to the back of this P's ring (Go's Gosched uses the global
+ * queue under its lock; the ring keeps yield lock-free). */
+static void gosched_m(struct g *g)
+{
+	g->status = G_RUNNABLE;
+	runqput(this_cpu()->p, g, false);
+	schedule();
+}
+
+void yield(void)
+{
+	if (!sched_running)
+		return;
+	preempt_disable();
+	mcall(gosched_m);
+	preempt_enable();
+}
+
+/* A preempted G goes to the global queue, as in Go, so that a CPU-bound G
+ * cannot keep its P's other Gs waiting. */
+static void gopreempt_m(struct g *g)
+{
+	g->status = G_RUNNABLE;
+	this_cpu()->preemptions++;
+	unsigned long flags = spin_lock_irqsave(&sched.lock);
+
+	globrunqput(g);
+	spin_unlock_irqrestore(&sched.lock, flags);
+	schedule();
+}
+
+void kernel_preempt(void)
+{
+	preempt_disable();
+	mcall(gopreempt_m);
+	preempt_enable();
+}
+
+bool sched_preempt_on_irq_exit(bool irqs_were_enabled)
+{
+	struct cpu *c = this_cpu();
+
+	if (!c->need_resched || !c->curg || c->locks != 0 || !irqs_were_enabled)
+		return false;
+	c->need_resched = false;
+	return true;
+}
+
+bool sched_stopping;
+
+/* A panic elsewhere: halt here, with interrupts off, for good. */
+static void stop_if_asked(void)
+{
+	if (!__atomic_load_n(&sched_stopping, __ATOMIC_ACQUIRE))
+		return;
+	arch_irq_disable();
+	for (;;)
+		arch_cpu_wait_irq();
+}
+
+void sched_stop_other_cpus(void)
+{
+	__atomic_store_n(&sched_stopping, true, __ATOMIC_RELEASE);
+	if (!sched_running)
+		return;
+	unsigned int self = this_cpu()->idx;
+
+	for (unsigned int i = 0; i < MAX_CPUS && cpus[i].g0_stack_top; i++)
+		if (i != self)
+			arch_ipi_send(i);
+}
+
+/* ---- time slices and timers ---- */
+
+void sched_arm_timer(struct cpu *c)
+{
+	uint64_t when = UINT64_MAX;
+	uint64_t t = c->p ? timers_next(c->p) : UINT64_MAX;
+
+	c->slice_armed = c->curg != NULL;
+	if (c->slice_armed)
+		when = c->slice_start + timeslice_cycles;
+	if (t != UINT64_MAX && time_deadline_cycles(t) < when)
+		when = time_deadline_cycles(t);
+	c->armed = when;
+	if (when == UINT64_MAX)
+		arch_timer_cancel();
+	else
+		arch_timer_set_deadline(when);
+}
+
+void sched_arm_timer_before(struct cpu *c, uint64_t when_ns)
+{
+	uint64_t when = time_deadline_cycles(when_ns);
+
+	if (when < c->armed) {
+		c->armed = when;
+		arch_timer_set_deadline(when);
+	}
+}
+
+/* The CPU's deadline passed (interrupt context): ask the running G to step
+ * aside if its slice is over or timers are due, else re-arm. */
+void sched_timer_tick(void)
+{
+	struct cpu *c = this_cpu();
+
+	stop_if_asked();
+	c->ticks++;
+	c->armed = UINT64_MAX; /* the one-shot has fired */
+	c->slice_armed = false;
+	if (!sched_running || !c->p)
+		return;
+	uint64_t now = arch_cycles();
+	bool timers_due = timers_pending(c->p) && time_deadline_cycles(timers_next(c->p)) <= now;
+	bool slice_over = now - c->slice_start >= timeslice_cycles;
+
+	/* Something is due: the running G is asked to step aside, and the
+	 * scheduler loop (which this CPU is in, or returns to) runs the due
+	 * timers and re-arms. Re-arming here would only fire again at once. */
+	if (c->curg && (slice_over || timers_due)) {
+		c->need_resched = true;
+		/* The interrupt exit may not be able to act on it (a lock is
+		 * held, or on hosted the task is inside the host's C library):
+		 * come back soon to ask again, rather than never. */
+		c->armed = now + timeslice_cycles / 8;
+		c->slice_armed = true;
+		arch_timer_set_deadline(c->armed);
+	} else if (!timers_due) {
+		sched_arm_timer(c);
+	}
+}
+
+void sched_dump_tasks(void)
+{
+	if (sched_running)
+		task_dump_all();
+}
+
+void kernel_ipi(void)
+{
+	/* Taking the interrupt already ends arch_cpu_wait_irq(). */
+	stop_if_asked();
+}
+
+/* ---- finding work ---- */
+
+/* Every P idle, nothing queued, no timer armed and no device that could
+ * wake a task: nothing can ever run again (Go's checkdead). sched.lock
+ * held. */
+static void checkdead(void)
+{
+	uint64_t all = sched_nprocs == 64 ? ~0ull : (1ull << sched_nprocs) - 1;
+
+	if ((__atomic_load_n(&sched.idle_mask, __ATOMIC_ACQUIRE) & all) != all)
+		return;
+	if (sched.runq_size || __atomic_load_n(&sched_ntimers, __ATOMIC_ACQUIRE) ||
+	    __atomic_load_n(&sched_io_waiters, __ATOMIC_ACQUIRE))
+		return;
+	for (int i = 0; i < sched_nprocs; i++)
+		if (!runq_empty(&ps[i]))
+			return;
+	spin_release(&sched.lock);
+	sched_stop_other_cpus();
+	console_force_unlocked();
+	printk("\nfatal: all tasks are asleep - deadlock!\n\n");
+	task_dump_all();
+	kernel_exit(PANIC_EXIT_STATUS);
+}
+
+/* Sleep until an interrupt: this CPU's timer, an IPI from wakep(), or a
+ * device. Returns with the CPU no longer marked idle; `spinning` when
+ * wakep() chose it to look for work. */
+static void idle(struct cpu *c)
+{
+	uint64_t bit = 1ull << c->idx;
+	unsigned long flags = arch_irq_save();
+
+	__atomic_store_n(&c->woken_spinning, false, __ATOMIC_RELAXED);
+	spin_acquire(&sched.lock);
+	if (sched.runq_size) {
+		spin_release(&sched.lock);
+		arch_irq_restore(flags);
+		return;
+	}
+	__atomic_fetch_or(&sched.idle_mask, bit, __ATOMIC_ACQ_REL);
+	checkdead();
+	spin_release(&sched.lock);
+
+	/* Work queued on some P while this CPU was still counted as spinning
+	 * may have skipped wakep(); look once more before sleeping. */
+	bool work = false;
+
+	for (int i = 0; i < sched_nprocs && !work; i++)
+		work = !runq_empty(&ps[i]);
+	if (!work && !__atomic_load_n(&c->woken_spinning, __ATOMIC_ACQUIRE)) {
+		sched_arm_timer(c);
+		arch_cpu_wait_irq();
+	}
+	/* Leave the idle set, unless a waker already took us out of it. */
+	uint64_t old = __atomic_fetch_and(&sched.idle_mask, ~bit, __ATOMIC_ACQ_REL);
+
+	if (!(old & bit)) {
+		/* Only wakep() clears another CPU's bit, after counting it
+		 * in nmspinning; its woken_spinning store may not have
+		 * landed yet, so the bit alone decides. */
+		c->spinning = true;
+	}
+	arch_irq_restore(flags);
+}
+
+/* Find a runnable G, idling until there is one (Go's findrunnable). */
+static struct g *findrunnable(struct cpu *c, bool *inherit)
+{
+	struct p *p = c->p;
+	struct g *g;
+	unsigned long flags;
+
+	for (;;) {
+		if (timers_pending(p))
+			timers_run(p, now_ns());
+
+		/* Fairness: now and then the global queue goes first. */
+		if (p->schedtick % 61 == 0 && __atomic_load_n(&sched.runq_size, __ATOMIC_RELAXED)) {
+			flags = spin_lock_irqsave(&sched.lock);
+			g = globrunqget(p, 1);
+			spin_unlock_irqrestore(&sched.lock, flags);
+			if (g) {
+				*inherit = false;
+				return g;
+			}
+		}
+		if ((g = runqget(p, inherit)))
+			return g;
+		*inherit = false;
+		if (__atomic_load_n(&sched.runq_size, __ATOMIC_RELAXED)) {
+			flags = spin_lock_irqsave(&sched.lock);
+			g = globrunqget(p, 0);
+			spin_unlock_irqrestore(&sched.lock, flags);
+			if (g)
+				return g;
+		}
+
+		/* Spin to steal, but keep spinners to at most half the busy
+		 * Ps, as Go does. */
+		uint32_t busy = (uint32_t)sched_nprocs -
+				(uint32_t)__builtin_popcountll(
+					__atomic_load_n(&sched.idle_mask, __ATOMIC_ACQUIRE));
+
+		if (sched_nprocs > 1 &&
+		    (c->spinning || 2 * __atomic_load_n(&sched.nmspinning, __ATOMIC_ACQUIRE) < busy)) {
+			if (!c->spinning) {
+				c->spinning = true;
+				__atomic_fetch_add(&sched.nmspinning, 1, __ATOMIC_ACQ_REL);
+			}
+			if ((g = stealwork(c)))
+				return g;
+		}
+		if (c->spinning) {
+			c->spinning = false;
+			__atomic_fetch_sub(&sched.nmspinning, 1, __ATOMIC_ACQ_REL);
+		}
+		idle(c);
+	}
+}
+
+__noreturn void schedule(void)
+{
+	struct cpu *c = this_cpu();
+	bool inherit;
+	struct g *g = findrunnable(c, &inherit);
+
+	if (c->spinning)
+		resetspinning(c);
+	execute(c, g, inherit);
+}
+
+/* ---- boot ---- */
+
+void sched_early_init(void)
+{
+	cpus[0].idx = 0;
+	cpus[0].fastrand = 0x9e3779b9u;
+	cpus[0].locks = 0;
+	arch_cpu_set_self(&cpus[0]);
+}
+
+static void alloc_g0_stack(struct cpu *c)
+{
+	char *stack = malloc(G0_STACK_SIZE);
+
+	if (!stack)
+		panic("no memory for CPU %u's scheduler stack", c->idx);
+	c->g0_stack_lo = (uintptr_t)stack;
+	c->g0_stack_top = ALIGN_DOWN((uintptr_t)(stack + G0_STACK_SIZE), 16);
+}
+
+void kernel_secondary_main(unsigned int idx)
+{
+	struct cpu *c = &cpus[idx];
+
+	BUG_ON(this_cpu() != c);
+	__atomic_store_n(&c->started, true, __ATOMIC_RELEASE);
+	if (!c->p) {
+		/* More CPUs than Ps (procs=): this one has nothing to do. */
+		for (;;)
+			arch_cpu_wait_irq();
+	}
+	c->locks = 1;
+	arch_irq_enable();
+	schedule();
+}
+
+static void boot_cpu_enter(void *arg)
+{
+	(void)arg;
+	this_cpu()->locks = 1;
+	schedule();
+}
+
+void sched_start(void (*main_fn)(void *), void *arg)
+{
+	unsigned int ncpus = boot.ncpus ? boot.ncpus : 1;
+
+	timeslice_cycles = time_ns_to_cycles(bootargs_u64(&kernel_bootargs, "timeslice",
+							  10 * NSEC_PER_MSEC, 100 * NSEC_PER_USEC,
+							  10 * NSEC_PER_SEC));
+	sched_nprocs = (int)bootargs_u64(&kernel_bootargs, "procs", ncpus, 1, ncpus);
+	for (int i = 0; i < sched_nprocs; i++) {
+		ps[i].id = i;
+		cpus[i].p = &ps[i];
+	}
+	for (unsigned int i = 0; i < ncpus; i++) {
+		cpus[i].idx = i;
+		cpus[i].hwid = boot.cpu_hwid[i];
+		cpus[i].fastrand = 0x9e3779b9u * (i + 1);
+		cpus[i].armed = UINT64_MAX;
+		alloc_g0_stack(&cpus[i]);
+	}
+	task_init_main(main_fn, arg);
+	sched_running = true;
+
+	for (unsigned int i = 1; i < ncpus; i++) {
+		int err = arch_cpu_start(i, cpus[i].hwid, cpus[i].g0_stack_top, &cpus[i]);
+		uint64_t deadline = now_ns() + 10 * NSEC_PER_SEC;
+
+		/* Wait for it, so that a CPU that never comes up is reported
+		 * rather than counted on (generously: emulated CPUs on a busy
+		 * host can take seconds). */
+		while (!err && !__atomic_load_n(&cpus[i].started, __ATOMIC_ACQUIRE))
+			if (now_ns() > deadline)
+				err = -ETIMEDOUT;
+
+		if (err < 0)
+			printk("weft: CPU %u (id %llx) did not start (%d); running without it\n", i,
+			       (unsigned long long)cpus[i].hwid, err);
+	}
+	/* The boot CPU leaves its boot stack for its scheduler stack. */
+	struct arch_context boot_ctx;
+
+	arch_ctx_init(&cpus[0].g0_ctx, cpus[0].g0_stack_lo, cpus[0].g0_stack_top, boot_cpu_enter,
+		      NULL);
+	arch_ctx_switch(&boot_ctx, &cpus[0].g0_ctx);
+	__builtin_unreachable();
+}
+
+uint64_t sched_cpu_runs(unsigned int cpu)
+{
+	return cpu < MAX_CPUS && cpus[cpu].p ? __atomic_load_n(&cpus[cpu].p->nrun, __ATOMIC_RELAXED)
+					     : 0;
+}
+
+int num_cpu(void)
+{
+	return sched_nprocs;
+}

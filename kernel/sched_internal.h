@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: MIT */
+/* Private interfaces between the scheduler's files (sched.c, task.c,
+ * timer.c). */
+#ifndef WEFT_KERNEL_SCHED_INTERNAL_H
+#define WEFT_KERNEL_SCHED_INTERNAL_H
+
+#include <kernel/sched.h>
+
+extern struct cpu cpus[MAX_CPUS];
+extern struct p ps[MAX_CPUS];
+extern bool sched_running;
+
+/* Armed timers on all Ps, and tasks a device interrupt can wake: while
+ * either is non-zero, every CPU idle is not a deadlock. */
+extern uint32_t sched_ntimers;
+extern uint32_t sched_io_waiters;
+
+/* Put a runnable G on p's queue (runnext when `next`) and wake an idle CPU
+ * if one could take it. Owner CPU with preemption off. */
+void sched_runqput(struct p *p, struct g *g, bool next);
+void wakep(void);
+
+/* Switch the running G out and run fn(g) on the scheduler stack. */
+void mcall(void (*fn)(struct g *));
+__noreturn void schedule(void);
+
+/* Timers (timer.c). */
+uint64_t timers_next(struct p *p); /* earliest deadline, or UINT64_MAX */
+void timers_run(struct p *p, uint64_t now);
+
+/* Whether p has any armed timer (a hint, read without its lock). */
+static inline bool timers_pending(struct p *p)
+{
+	return __atomic_load_n(&p->ntimers, __ATOMIC_RELAXED) != 0;
+}
+
+/* This CPU's deadline: the earlier of the slice end and the P's first
+ * timer. Interrupts masked or preemption off. */
+void sched_arm_timer(struct cpu *c);
+
+/* Bring this CPU's deadline forward to now_ns() time `when_ns` if that is
+ * earlier. Interrupts masked. */
+void sched_arm_timer_before(struct cpu *c, uint64_t when_ns);
+
+/* Gs (task.c). */
+void task_init_main(void (*fn)(void *), void *arg);
+void task_dump_all(void);
+
+/* Set once a panic has begun: CPUs that see it halt. */
+extern bool sched_stopping;
+
+#endif

@@ -1,0 +1,283 @@
+// SPDX-License-Identifier: MIT
+/*
+ * mutex, cond, waitgroup and once: zero-initialized objects are ready to
+ * use. Waiters park on a queue guarded by a small spinlock inside the
+ * object.
+ */
+#include <stddef.h>
+
+#include <weft.h>
+
+#include <kernel/panic.h>
+#include <kernel/sched.h>
+#include <kernel/spinlock.h>
+#include <kernel/time.h>
+
+#define MUTEX_LOCKED 1u
+#define MUTEX_WAITERS 2u
+
+/* Spins of a contended lock before parking: a holder on another CPU
+ * usually lets go within a few hundred cycles. */
+#define MUTEX_SPINS 100
+
+struct sync_waiter {
+	struct g *g;
+	struct sync_waiter *next;
+	uint64_t since; /* mutex: when it first queued */
+	bool handoff; /* mutex: woken as the owner */
+};
+
+_Static_assert(sizeof(((mutex_t *)0)->wait_lock) == sizeof(spinlock_t), "wait_lock is a spinlock");
+
+static spinlock_t *wait_lock(unsigned int *word)
+{
+	return (spinlock_t *)word;
+}
+
+static void wq_push(void **head, void **tail, struct sync_waiter *w)
+{
+	w->next = NULL;
+	if (*tail)
+		((struct sync_waiter *)*tail)->next = w;
+	else
+		*head = w;
+	*tail = w;
+}
+
+static struct sync_waiter *wq_pop(void **head, void **tail)
+{
+	struct sync_waiter *w = *head;
+
+	if (w) {
+		*head = w->next;
+		if (!*head)
+			*tail = NULL;
+	}
+	return w;
+}
+
+static bool unlock_waitlock(void *arg)
+{
+	spin_unlock(arg);
+	return true;
+}
+
+/* ---- mutex ---- */
+
+/*
+ * Go's sync.Mutex in outline. An unlock with waiters releases the mutex
+ * and wakes the first waiter, which then competes with tasks that are
+ * running and barge in: under contention the lock goes to whoever is on a
+ * CPU, which keeps throughput high. A waiter that has waited more than
+ * MUTEX_STARVE_NS is handed the mutex directly instead, so nobody waits
+ * for ever. A waiter that loses the race goes back to the front.
+ */
+#define MUTEX_STARVE_NS 1000000ull
+
+int mutex_trylock(mutex_t *m)
+{
+	unsigned int s = __atomic_load_n(&m->state, __ATOMIC_RELAXED);
+
+	return !(s & MUTEX_LOCKED) &&
+	       __atomic_compare_exchange_n(&m->state, &s, s | MUTEX_LOCKED, false,
+					   __ATOMIC_ACQUIRE, __ATOMIC_RELAXED);
+}
+
+static void wq_push_front(void **head, void **tail, struct sync_waiter *w)
+{
+	w->next = *head;
+	*head = w;
+	if (!*tail)
+		*tail = w;
+}
+
+static void mutex_lock_slow(mutex_t *m)
+{
+	/* Before the scheduler runs there is one task and no contention. */
+	if (!current_g())
+		panic("mutex_lock: contended before the scheduler started");
+
+	struct sync_waiter me = { .g = current_g() };
+	spinlock_t *wl = wait_lock(&m->wait_lock);
+	bool requeue = false;
+
+	for (;;) {
+		for (int i = 0; i < MUTEX_SPINS && num_cpu() > 1; i++) {
+			if (mutex_trylock(m))
+				return;
+			arch_cpu_relax();
+		}
+		spin_lock(wl);
+		unsigned int s = __atomic_load_n(&m->state, __ATOMIC_RELAXED);
+		bool queued = false;
+
+		while (!queued) {
+			if (!(s & MUTEX_LOCKED)) {
+				if (__atomic_compare_exchange_n(&m->state, &s, s | MUTEX_LOCKED, false,
+								__ATOMIC_ACQUIRE, __ATOMIC_RELAXED)) {
+					spin_unlock(wl);
+					return;
+				}
+			} else if (__atomic_compare_exchange_n(&m->state, &s, s | MUTEX_WAITERS,
+							       false, __ATOMIC_RELAXED,
+							       __ATOMIC_RELAXED)) {
+				queued = true;
+			}
+		}
+		if (!requeue)
+			me.since = now_ns();
+		me.handoff = false;
+		if (requeue)
+			wq_push_front(&m->head, &m->tail, &me);
+		else
+			wq_push(&m->head, &m->tail, &me);
+		gopark(unlock_waitlock, wl, "mutex");
+		if (me.handoff) {
+			/* Pair with the release store in mutex_unlock, so the
+			 * previous owner's writes are visible. */
+			(void)__atomic_load_n(&m->state, __ATOMIC_ACQUIRE);
+			return;
+		}
+		requeue = true;
+	}
+}
+
+void mutex_lock(mutex_t *m)
+{
+	unsigned int zero = 0;
+
+	if (!__atomic_compare_exchange_n(&m->state, &zero, MUTEX_LOCKED, false, __ATOMIC_ACQUIRE,
+					 __ATOMIC_RELAXED))
+		mutex_lock_slow(m);
+}
+
+void mutex_unlock(mutex_t *m)
+{
+	unsigned int locked = MUTEX_LOCKED;
+
+	if (__atomic_compare_exchange_n(&m->state, &locked, 0, false, __ATOMIC_RELEASE,
+					__ATOMIC_RELAXED))
+		return;
+	if (!(locked & MUTEX_LOCKED))
+		panic("mutex_unlock of an unlocked mutex %p", (void *)m);
+
+	spinlock_t *wl = wait_lock(&m->wait_lock);
+
+	spin_lock(wl);
+	struct sync_waiter *w = wq_pop(&m->head, &m->tail);
+	unsigned int waiters = m->head ? MUTEX_WAITERS : 0;
+
+	if (w && now_ns() - w->since >= MUTEX_STARVE_NS) {
+		/* Starving: hand the mutex over, still locked. */
+		w->handoff = true;
+		__atomic_store_n(&m->state, MUTEX_LOCKED | waiters, __ATOMIC_RELEASE);
+	} else {
+		__atomic_store_n(&m->state, waiters, __ATOMIC_RELEASE);
+	}
+	spin_unlock(wl);
+	if (w)
+		goready(w->g);
+}
+
+/* ---- cond ---- */
+
+void cond_wait(cond_t *cv, mutex_t *m)
+{
+	struct sync_waiter me = { .g = current_g() };
+	spinlock_t *wl = wait_lock(&cv->wait_lock);
+
+	spin_lock(wl);
+	wq_push(&cv->head, &cv->tail, &me);
+	/* Queued before the mutex is released, so a signal sent after the
+	 * release cannot be missed. */
+	mutex_unlock(m);
+	gopark(unlock_waitlock, wl, "cond");
+	mutex_lock(m);
+}
+
+void cond_signal(cond_t *cv)
+{
+	spinlock_t *wl = wait_lock(&cv->wait_lock);
+
+	spin_lock(wl);
+	struct sync_waiter *w = wq_pop(&cv->head, &cv->tail);
+
+	spin_unlock(wl);
+	if (w)
+		goready(w->g);
+}
+
+void cond_broadcast(cond_t *cv)
+{
+	spinlock_t *wl = wait_lock(&cv->wait_lock);
+
+	spin_lock(wl);
+	struct sync_waiter *w = cv->head;
+
+	cv->head = cv->tail = NULL;
+	spin_unlock(wl);
+	while (w) {
+		struct sync_waiter *next = w->next; /* w is gone once its G runs */
+
+		goready(w->g);
+		w = next;
+	}
+}
+
+/* ---- waitgroup ---- */
+
+void wg_add(waitgroup_t *wg, int delta)
+{
+	spinlock_t *wl = wait_lock(&wg->wait_lock);
+
+	spin_lock(wl);
+	wg->count += delta;
+	if (wg->count < 0) {
+		spin_unlock(wl);
+		panic("wg_add: negative waitgroup counter");
+	}
+	struct sync_waiter *w = wg->count == 0 ? wg->head : NULL;
+
+	if (w)
+		wg->head = wg->tail = NULL;
+	spin_unlock(wl);
+	while (w) {
+		struct sync_waiter *next = w->next;
+
+		goready(w->g);
+		w = next;
+	}
+}
+
+void wg_done(waitgroup_t *wg)
+{
+	wg_add(wg, -1);
+}
+
+void wg_wait(waitgroup_t *wg)
+{
+	struct sync_waiter me = { .g = current_g() };
+	spinlock_t *wl = wait_lock(&wg->wait_lock);
+
+	spin_lock(wl);
+	if (wg->count == 0) {
+		spin_unlock(wl);
+		return;
+	}
+	wq_push(&wg->head, &wg->tail, &me);
+	gopark(unlock_waitlock, wl, "waitgroup");
+}
+
+/* ---- once ---- */
+
+void once_do(once_t *o, void (*fn)(void))
+{
+	if (__atomic_load_n(&o->done, __ATOMIC_ACQUIRE))
+		return;
+	mutex_lock(&o->m);
+	if (!o->done) {
+		fn();
+		__atomic_store_n(&o->done, 1, __ATOMIC_RELEASE);
+	}
+	mutex_unlock(&o->m);
+}

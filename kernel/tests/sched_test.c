@@ -1,0 +1,532 @@
+// SPDX-License-Identifier: MIT
+/* Tasks, channels, select, timers and sync: the Go semantics users rely
+ * on, on every arch at 1 and 4 CPUs. */
+#include <errno.h>
+#include <string.h>
+
+#include <weft.h>
+
+#include <kernel/sched.h>
+#include <kernel/test.h>
+#include <kernel/time.h>
+
+/* Wait up to a second for the live task count to fall to n: a task that
+ * signalled its end is counted until it has switched out for good. */
+static int settle_tasks(int n)
+{
+	uint64_t deadline = now_ns() + NSEC_PER_SEC;
+
+	while (num_tasks() > n && now_ns() < deadline)
+		sleep_ns(100 * NSEC_PER_USEC);
+	return num_tasks();
+}
+
+/* ---- tasks ---- */
+
+static waitgroup_t spawn_wg;
+static int spawn_ran;
+
+static void spawn_fn(void *arg)
+{
+	(void)arg;
+	__atomic_fetch_add(&spawn_ran, 1, __ATOMIC_RELAXED);
+	wg_done(&spawn_wg);
+}
+
+TEST(sched, spawn_100000_tasks)
+{
+	int before = num_tasks();
+
+	spawn_ran = 0;
+	/* In waves, so that the fixed-size stacks of this stage fit in RAM. */
+	for (int wave = 0; wave < 100; wave++) {
+		wg_add(&spawn_wg, 1000);
+		for (int i = 0; i < 1000; i++)
+			ASSERT_GT(go(spawn_fn, NULL), 0);
+		wg_wait(&spawn_wg);
+	}
+	EXPECT_EQ(spawn_ran, 100000);
+	EXPECT_EQ(settle_tasks(before), before);
+}
+
+static void id_fn(void *arg)
+{
+	__atomic_store_n((int *)arg, task_id(), __ATOMIC_RELEASE);
+}
+
+TEST(sched, task_ids)
+{
+	int id = 0;
+
+	EXPECT_EQ(task_id(), 1);
+	int got = go(id_fn, &id);
+
+	ASSERT_GT(got, 1);
+	while (__atomic_load_n(&id, __ATOMIC_ACQUIRE) == 0)
+		yield();
+	EXPECT_EQ(id, got);
+	EXPECT_GE(num_cpu(), 1);
+}
+
+/* ---- the concurrent prime sieve ---- */
+
+struct filter {
+	chan_t *in, *out;
+	int prime;
+};
+
+static void generate(void *arg)
+{
+	chan_t *out = arg;
+
+	for (int i = 2;; i++)
+		if (chan_send(out, &i) < 0)
+			return;
+}
+
+static void filter(void *arg)
+{
+	struct filter *f = arg;
+	int x;
+
+	while (chan_recv(f->in, &x) == 0)
+		if (x % f->prime != 0 && chan_send(f->out, &x) < 0)
+			break;
+}
+
+TEST(sched, prime_sieve_1000th_is_7919)
+{
+	enum { N = 1000 };
+	static struct filter filters[N];
+	static chan_t *chans[N + 1];
+	int prime = 0;
+
+	chans[0] = chan_make(sizeof(int), 0);
+	ASSERT_TRUE(chans[0] != NULL);
+	ASSERT_GT(go(generate, chans[0]), 0);
+	for (int i = 0; i < N; i++) {
+		ASSERT_EQ(chan_recv(chans[i], &prime), 0);
+		chans[i + 1] = chan_make(sizeof(int), 0);
+		filters[i] = (struct filter){ chans[i], chans[i + 1], prime };
+		ASSERT_GT(go(filter, &filters[i]), 0);
+	}
+	EXPECT_EQ(prime, 7919);
+	/* Tear the chain down: closing each channel ends the task reading
+	 * it, and the writer of the next one sees -EPIPE. */
+	for (int i = 0; i <= N; i++)
+		chan_close(chans[i]);
+	EXPECT_EQ(settle_tasks(1), 1);
+	for (int i = 0; i <= N; i++)
+		chan_free(chans[i]);
+}
+
+/* ---- ping-pong ---- */
+
+static void pong(void *arg)
+{
+	chan_t **c = arg;
+	int x;
+
+	while (chan_recv(c[0], &x) == 0)
+		chan_send(c[1], &(int){ x + 1 });
+}
+
+TEST(sched, pingpong_100000_round_trips)
+{
+	chan_t *c[2] = { chan_make(sizeof(int), 0), chan_make(sizeof(int), 0) };
+	int x = 0;
+
+	ASSERT_GT(go(pong, c), 0);
+	for (int i = 0; i < 100000; i++) {
+		ASSERT_EQ(chan_send(c[0], &x), 0);
+		ASSERT_EQ(chan_recv(c[1], &x), 0);
+	}
+	EXPECT_EQ(x, 100000);
+	chan_close(c[0]);
+	EXPECT_EQ(settle_tasks(1), 1);
+	chan_free(c[0]);
+	chan_free(c[1]);
+}
+
+/* ---- producers and consumers ---- */
+
+#define PC_ITEMS 1000000
+#define PC_TASKS 8
+
+static chan_t *pc_chan;
+static waitgroup_t pc_prod_wg, pc_cons_wg;
+static uint64_t pc_sum, pc_count;
+
+static void producer(void *arg)
+{
+	uint64_t base = (uintptr_t)arg;
+
+	for (uint64_t i = 0; i < PC_ITEMS / PC_TASKS; i++) {
+		uint64_t v = base * (PC_ITEMS / PC_TASKS) + i + 1;
+
+		chan_send(pc_chan, &v);
+	}
+	wg_done(&pc_prod_wg);
+}
+
+static void consumer(void *arg)
+{
+	uint64_t v, sum = 0, n = 0;
+
+	(void)arg;
+	while (chan_recv(pc_chan, &v) == 0) {
+		sum += v;
+		n++;
+	}
+	__atomic_fetch_add(&pc_sum, sum, __ATOMIC_RELAXED);
+	__atomic_fetch_add(&pc_count, n, __ATOMIC_RELAXED);
+	wg_done(&pc_cons_wg);
+}
+
+TEST(sched, producers_consumers_1m_items)
+{
+	pc_chan = chan_make(sizeof(uint64_t), 128);
+	ASSERT_TRUE(pc_chan != NULL);
+	EXPECT_EQ(chan_cap(pc_chan), 128);
+	pc_sum = pc_count = 0;
+	wg_add(&pc_prod_wg, PC_TASKS);
+	wg_add(&pc_cons_wg, PC_TASKS);
+	for (uintptr_t i = 0; i < PC_TASKS; i++) {
+		ASSERT_GT(go(producer, (void *)i), 0);
+		ASSERT_GT(go(consumer, NULL), 0);
+	}
+	wg_wait(&pc_prod_wg);
+	chan_close(pc_chan);
+	wg_wait(&pc_cons_wg);
+	EXPECT_UEQ(pc_count, PC_ITEMS);
+	EXPECT_UEQ(pc_sum, (uint64_t)PC_ITEMS * (PC_ITEMS + 1) / 2);
+	EXPECT_EQ(chan_len(pc_chan), 0);
+	chan_free(pc_chan);
+}
+
+/* ---- select ---- */
+
+TEST(select, fairness_between_two_ready_channels)
+{
+	chan_t *a = chan_make(sizeof(int), 1), *b = chan_make(sizeof(int), 1);
+	int x, hits[2] = { 0, 0 };
+
+	for (int i = 0; i < 10000; i++) {
+		chan_trysend(a, &i);
+		chan_trysend(b, &i);
+		struct chan_case cases[2] = { { a, CHAN_RECV, &x, 0 }, { b, CHAN_RECV, &x, 0 } };
+		int r = chan_select(cases, 2, -1);
+
+		ASSERT_TRUE(r == 0 || r == 1);
+		hits[r]++;
+	}
+	EXPECT_GE(hits[0], 4000);
+	EXPECT_LE(hits[0], 6000);
+	EXPECT_EQ(hits[0] + hits[1], 10000);
+	chan_free(a);
+	chan_free(b);
+}
+
+TEST(select, timeout_and_poll)
+{
+	chan_t *c = chan_make(sizeof(int), 0);
+	int x;
+	struct chan_case cs[1] = { { c, CHAN_RECV, &x, 0 } };
+
+	EXPECT_EQ(chan_select(cs, 1, 0), -EAGAIN);
+	uint64_t t0 = now_ns();
+
+	EXPECT_EQ(chan_select(cs, 1, 20 * (int64_t)NSEC_PER_MSEC), -ETIMEDOUT);
+	EXPECT_UGE(now_ns() - t0, 20 * NSEC_PER_MSEC);
+	/* A timeout with no cases at all just sleeps. */
+	EXPECT_EQ(chan_select(NULL, 0, (int64_t)NSEC_PER_MSEC), -ETIMEDOUT);
+	chan_free(c);
+}
+
+static void send_later(void *arg)
+{
+	sleep_ns(5 * NSEC_PER_MSEC);
+	chan_send(arg, &(int){ 42 });
+}
+
+TEST(select, blocks_until_a_case_is_ready)
+{
+	chan_t *c = chan_make(sizeof(int), 0), *never = chan_make(sizeof(int), 0);
+	int x = 0, y = 0;
+	struct chan_case cs[3] = {
+		{ never, CHAN_RECV, &y, 0 },
+		{ NULL, CHAN_RECV, &y, 0 }, /* NULL channels never fire */
+		{ c, CHAN_RECV, &x, 0 },
+	};
+
+	ASSERT_GT(go(send_later, c), 0);
+	EXPECT_EQ(chan_select(cs, 3, 5 * (int64_t)NSEC_PER_SEC), 2);
+	EXPECT_EQ(x, 42);
+	EXPECT_EQ(cs[2].closed, 0);
+	chan_free(c);
+	chan_free(never);
+}
+
+TEST(select, send_case_and_closed_channels)
+{
+	chan_t *c = chan_make(sizeof(int), 1), *closed = chan_make(sizeof(int), 0);
+	int v = 7, x = -1;
+
+	chan_close(closed);
+	struct chan_case send_case[1] = { { c, CHAN_SEND, &v, 0 } };
+
+	EXPECT_EQ(chan_select(send_case, 1, 0), 0);
+	EXPECT_EQ(chan_len(c), 1);
+	EXPECT_EQ(chan_select(send_case, 1, 0), -EAGAIN); /* full */
+
+	struct chan_case recv_closed[1] = { { closed, CHAN_RECV, &x, 0 } };
+
+	EXPECT_EQ(chan_select(recv_closed, 1, -1), 0);
+	EXPECT_EQ(recv_closed[0].closed, 1);
+	EXPECT_EQ(x, 0);
+	chan_free(c);
+	chan_free(closed);
+}
+
+/* ---- close ---- */
+
+TEST(chan, close_drains_then_epipe)
+{
+	chan_t *c = chan_make(sizeof(int), 4);
+	int x;
+
+	for (int i = 1; i <= 3; i++)
+		ASSERT_EQ(chan_send(c, &i), 0);
+	chan_close(c);
+	EXPECT_EQ(chan_send(c, &x), -EPIPE);
+	EXPECT_EQ(chan_trysend(c, &x), -EPIPE);
+	for (int i = 1; i <= 3; i++) {
+		ASSERT_EQ(chan_recv(c, &x), 0);
+		EXPECT_EQ(x, i);
+	}
+	x = 99;
+	EXPECT_EQ(chan_recv(c, &x), -EPIPE);
+	EXPECT_EQ(x, 0);
+	EXPECT_EQ(chan_tryrecv(c, &x), -EPIPE);
+	chan_free(c);
+}
+
+static void recv_until_closed(void *arg)
+{
+	int x;
+
+	*(int *)((chan_t **)arg)[1] = chan_recv(((chan_t **)arg)[0], &x);
+}
+
+TEST(chan, close_wakes_blocked_receivers)
+{
+	chan_t *c = chan_make(sizeof(int), 0);
+	int result = 1;
+	void *args[2] = { c, &result };
+
+	ASSERT_GT(go(recv_until_closed, args), 0);
+	sleep_ns(NSEC_PER_MSEC); /* let it block in chan_recv */
+	chan_close(c);
+	EXPECT_EQ(settle_tasks(1), 1);
+	EXPECT_EQ(result, -EPIPE);
+	chan_free(c);
+}
+
+TEST(chan, trysend_tryrecv)
+{
+	chan_t *c = chan_make(sizeof(int), 1);
+	int x;
+
+	EXPECT_EQ(chan_tryrecv(c, &x), -EAGAIN);
+	EXPECT_EQ(chan_trysend(c, &(int){ 5 }), 0);
+	EXPECT_EQ(chan_trysend(c, &(int){ 6 }), -EAGAIN);
+	EXPECT_EQ(chan_tryrecv(c, &x), 0);
+	EXPECT_EQ(x, 5);
+	EXPECT_EQ(chan_send(NULL, &x), -EINVAL);
+	chan_free(c);
+}
+
+/* ---- sync ---- */
+
+static mutex_t mu;
+static long counter;
+static waitgroup_t mu_wg;
+
+static void incrementer(void *arg)
+{
+	(void)arg;
+	for (int i = 0; i < 100000; i++) {
+		mutex_lock(&mu);
+		counter++;
+		mutex_unlock(&mu);
+	}
+	wg_done(&mu_wg);
+}
+
+TEST(sync, mutex_8_tasks_x_100000)
+{
+	counter = 0;
+	wg_add(&mu_wg, 8);
+	for (int i = 0; i < 8; i++)
+		ASSERT_GT(go(incrementer, NULL), 0);
+	wg_wait(&mu_wg);
+	EXPECT_EQ(counter, 800000);
+	EXPECT_EQ(mutex_trylock(&mu), 1);
+	EXPECT_EQ(mutex_trylock(&mu), 0);
+	mutex_unlock(&mu);
+}
+
+static mutex_t cv_mu;
+static cond_t cv;
+static int cv_ready, cv_woken;
+
+static void cond_waiter(void *arg)
+{
+	(void)arg;
+	mutex_lock(&cv_mu);
+	while (!cv_ready)
+		cond_wait(&cv, &cv_mu);
+	cv_woken++;
+	mutex_unlock(&cv_mu);
+}
+
+TEST(sync, cond_signal_and_broadcast)
+{
+	cv_ready = cv_woken = 0;
+	for (int i = 0; i < 10; i++)
+		ASSERT_GT(go(cond_waiter, NULL), 0);
+	sleep_ns(5 * NSEC_PER_MSEC);
+	mutex_lock(&cv_mu);
+	EXPECT_EQ(cv_woken, 0);
+	cv_ready = 1;
+	cond_signal(&cv);
+	mutex_unlock(&cv_mu);
+	cond_broadcast(&cv);
+	EXPECT_EQ(settle_tasks(1), 1);
+	mutex_lock(&cv_mu);
+	EXPECT_EQ(cv_woken, 10);
+	mutex_unlock(&cv_mu);
+}
+
+static int once_calls;
+
+static void once_fn(void)
+{
+	once_calls++;
+}
+
+static once_t once;
+static waitgroup_t once_wg;
+
+static void once_task(void *arg)
+{
+	(void)arg;
+	once_do(&once, once_fn);
+	wg_done(&once_wg);
+}
+
+TEST(sync, once_and_waitgroup)
+{
+	wg_add(&once_wg, 16);
+	for (int i = 0; i < 16; i++)
+		ASSERT_GT(go(once_task, NULL), 0);
+	wg_wait(&once_wg);
+	EXPECT_EQ(once_calls, 1);
+	wg_wait(&once_wg); /* a zero counter does not block */
+}
+
+/* ---- preemption, stealing, timers ---- */
+
+static volatile uint64_t spin_counts[64];
+static volatile int spin_stop;
+
+static void spinner(void *arg)
+{
+	uintptr_t i = (uintptr_t)arg;
+
+	while (!spin_stop)
+		spin_counts[i]++;
+}
+
+TEST(sched, preemption_of_tasks_that_never_yield)
+{
+	int n = num_cpu() + 2;
+	uint64_t before[64];
+
+	spin_stop = 0;
+	for (int i = 0; i < n; i++) {
+		spin_counts[i] = 0;
+		ASSERT_GT(go(spinner, (void *)(uintptr_t)i), 0);
+	}
+	sleep_ns(5 * NSEC_PER_MSEC);
+	for (int i = 0; i < n; i++)
+		before[i] = spin_counts[i];
+	sleep_ns(50 * NSEC_PER_MSEC);
+	/* main woke up although every CPU is busy with spinners, and every
+	 * spinner got CPU time while more spinners than CPUs exist. */
+	for (int i = 0; i < n; i++)
+		EXPECT_UGE(spin_counts[i], before[i] + 1);
+	spin_stop = 1;
+	EXPECT_EQ(settle_tasks(1), 1);
+}
+
+static volatile uint64_t cpu_hits[MAX_CPUS];
+static waitgroup_t steal_wg;
+
+static void cpu_bound(void *arg)
+{
+	volatile uint64_t x = 0;
+
+	(void)arg;
+	for (int i = 0; i < 20000; i++)
+		x += (uint64_t)i;
+	preempt_disable();
+	cpu_hits[this_cpu()->idx]++;
+	preempt_enable();
+	wg_done(&steal_wg);
+}
+
+static void spawner(void *arg)
+{
+	(void)arg;
+	for (int i = 0; i < 10000; i++)
+		while (go(cpu_bound, NULL) < 0)
+			yield(); /* out of memory for now: let some finish first */
+}
+
+TEST(sched, stealing_spreads_work_to_every_cpu)
+{
+	memset((void *)cpu_hits, 0, sizeof(cpu_hits));
+	wg_add(&steal_wg, 10000);
+	ASSERT_GT(go(spawner, NULL), 0);
+	wg_wait(&steal_wg);
+	for (int i = 0; i < num_cpu(); i++)
+		EXPECT_UGE(cpu_hits[i], 1);
+}
+
+static int early_wakeups;
+static waitgroup_t sleep_wg;
+
+static void sleeper(void *arg)
+{
+	uint64_t ns = (uintptr_t)arg;
+	uint64_t t0 = now_ns();
+
+	sleep_ns(ns);
+	if (now_ns() - t0 < ns)
+		__atomic_fetch_add(&early_wakeups, 1, __ATOMIC_RELAXED);
+	wg_done(&sleep_wg);
+}
+
+TEST(timer, thousand_sleepers_never_wake_early)
+{
+	early_wakeups = 0;
+	wg_add(&sleep_wg, 1000);
+	for (int i = 0; i < 1000; i++) {
+		uint64_t ns = (uint64_t)(sched_fastrand() % 50000) * NSEC_PER_USEC;
+
+		ASSERT_GT(go(sleeper, (void *)(uintptr_t)ns), 0);
+	}
+	wg_wait(&sleep_wg);
+	EXPECT_EQ(early_wakeups, 0);
+}
