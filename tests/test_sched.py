@@ -87,3 +87,12 @@ def test_procs_limits_the_cpus_that_run_tasks(arch_ok):
     assert b.status == 0, b.output
     assert "cpus: 2," in b.output
     assert "unknown boot option" not in b.output
+
+
+def test_timeslice_option(arch_ok):
+    good = boot(arch_ok, "check", args="timeslice=2000000 -- busyexit 0", smp=2)
+    assert good.status == 0, good.output
+    assert "timeslice" not in good.output.replace("check: busyexit", "")
+    bad = boot(arch_ok, "check", args="timeslice=fast -- return 0")
+    assert bad.status == 0, bad.output
+    assert "boot option timeslice=fast is not a number" in bad.output
