@@ -78,8 +78,9 @@ static struct waiter *dequeue(struct waitq *q)
 		unlink_waiter(q, w);
 		uint32_t zero = 0;
 
-		if (!w->is_select || __atomic_compare_exchange_n(&w->g->select_done, &zero, 1, false,
-								 __ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
+		if (!w->is_select ||
+		    __atomic_compare_exchange_n(&w->g->select_done, &zero, 1, false,
+						__ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
 			return w;
 	}
 	return NULL;
@@ -463,7 +464,8 @@ int chan_select(struct chan_case *cases, int n, int64_t timeout_ns)
 		cases[i].closed = 0;
 		if (!cases[i].chan)
 			continue;
-		uint32_t j = (uint32_t)(((uint64_t)sched_fastrand() * (uint32_t)(norder + 1)) >> 32);
+		uint32_t j =
+			(uint32_t)(((uint64_t)sched_fastrand() * (uint32_t)(norder + 1)) >> 32);
 
 		pollorder[norder] = pollorder[j];
 		pollorder[j] = (uint16_t)i;
@@ -497,8 +499,11 @@ int chan_select(struct chan_case *cases, int n, int64_t timeout_ns)
 			int i = lockorder[k];
 			struct waiter *w = &waiters[k];
 
-			*w = (struct waiter){ .g = self, .c = cases[i].chan, .elem = cases[i].elem,
-					      .case_index = i, .is_select = true,
+			*w = (struct waiter){ .g = self,
+					      .c = cases[i].chan,
+					      .elem = cases[i].elem,
+					      .case_index = i,
+					      .is_select = true,
 					      .is_recv = cases[i].op == CHAN_RECV };
 			enqueue(cases[i].op == CHAN_SEND ? &w->c->sendq : &w->c->recvq, w);
 		}

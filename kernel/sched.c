@@ -301,8 +301,8 @@ static uint32_t runqgrab(struct p *victim, struct g **batch, uint32_t batch_head
 			continue; /* an inconsistent h and t */
 		for (uint32_t i = 0; i < n; i++)
 			batch[(batch_head + i) % RUNQ_SIZE] = victim->runq[(h + i) % RUNQ_SIZE];
-		if (__atomic_compare_exchange_n(&victim->runq_head, &h, h + n, false, __ATOMIC_RELEASE,
-						__ATOMIC_RELAXED))
+		if (__atomic_compare_exchange_n(&victim->runq_head, &h, h + n, false,
+						__ATOMIC_RELEASE, __ATOMIC_RELAXED))
 			return n;
 	}
 }
@@ -754,7 +754,8 @@ static struct g *findrunnable(struct cpu *c, bool *inherit)
 					__atomic_load_n(&sched.idle_mask, __ATOMIC_ACQUIRE));
 
 		if (sched_nprocs > 1 &&
-		    (c->spinning || 2 * __atomic_load_n(&sched.nmspinning, __ATOMIC_ACQUIRE) < busy)) {
+		    (c->spinning ||
+		     2 * __atomic_load_n(&sched.nmspinning, __ATOMIC_ACQUIRE) < busy)) {
 			if (!c->spinning) {
 				c->spinning = true;
 				__atomic_fetch_add(&sched.nmspinning, 1, __ATOMIC_ACQ_REL);
@@ -828,9 +829,9 @@ void sched_start(void (*main_fn)(void *), void *arg)
 {
 	unsigned int ncpus = boot.ncpus ? boot.ncpus : 1;
 
-	timeslice_cycles = time_ns_to_cycles(bootargs_u64(&kernel_bootargs, "timeslice",
-							  10 * NSEC_PER_MSEC, 100 * NSEC_PER_USEC,
-							  10 * NSEC_PER_SEC));
+	timeslice_cycles =
+		time_ns_to_cycles(bootargs_u64(&kernel_bootargs, "timeslice", 10 * NSEC_PER_MSEC,
+					       100 * NSEC_PER_USEC, 10 * NSEC_PER_SEC));
 	sched_nprocs = (int)bootargs_u64(&kernel_bootargs, "procs", ncpus, 1, ncpus);
 	for (int i = 0; i < sched_nprocs; i++) {
 		ps[i].id = i;
@@ -872,8 +873,9 @@ void sched_start(void (*main_fn)(void *), void *arg)
 
 uint64_t sched_cpu_runs(unsigned int cpu)
 {
-	return cpu < MAX_CPUS && cpus[cpu].p ? __atomic_load_n(&cpus[cpu].p->nrun, __ATOMIC_RELAXED)
-					     : 0;
+	return cpu < MAX_CPUS && cpus[cpu].p ?
+		       __atomic_load_n(&cpus[cpu].p->nrun, __ATOMIC_RELAXED) :
+		       0;
 }
 
 int num_cpu(void)

@@ -79,8 +79,8 @@ int mutex_trylock(mutex_t *m)
 	unsigned int s = __atomic_load_n(&m->state, __ATOMIC_RELAXED);
 
 	return !(s & MUTEX_LOCKED) &&
-	       __atomic_compare_exchange_n(&m->state, &s, s | MUTEX_LOCKED, false,
-					   __ATOMIC_ACQUIRE, __ATOMIC_RELAXED);
+	       __atomic_compare_exchange_n(&m->state, &s, s | MUTEX_LOCKED, false, __ATOMIC_ACQUIRE,
+					   __ATOMIC_RELAXED);
 }
 
 static void wq_push_front(void **head, void **tail, struct sync_waiter *w)
@@ -113,8 +113,9 @@ static void mutex_lock_slow(mutex_t *m)
 
 		while (!queued) {
 			if (!(s & MUTEX_LOCKED)) {
-				if (__atomic_compare_exchange_n(&m->state, &s, s | MUTEX_LOCKED, false,
-								__ATOMIC_ACQUIRE, __ATOMIC_RELAXED)) {
+				if (__atomic_compare_exchange_n(&m->state, &s, s | MUTEX_LOCKED,
+								false, __ATOMIC_ACQUIRE,
+								__ATOMIC_RELAXED)) {
 					spin_unlock(wl);
 					return;
 				}

@@ -29,7 +29,7 @@ static struct {
 } gfree_global;
 
 static const char *const status_names[] = {
-	[G_IDLE] = "idle",	   [G_RUNNABLE] = "runnable", [G_RUNNING] = "running",
+	[G_IDLE] = "idle",	 [G_RUNNABLE] = "runnable", [G_RUNNING] = "running",
 	[G_WAITING] = "waiting", [G_DEAD] = "dead",
 };
 

@@ -231,7 +231,6 @@ int clock_getres(clockid_t id, struct timespec *res)
 	return 0;
 }
 
-
 /*
  * The POSIX names. newlib's own wrappers (write() calling _write_r()) are
  * not linked when these exist, and the x86_64-none-elf build of newlib has

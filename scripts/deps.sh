@@ -6,7 +6,7 @@
 set -eu
 root=${1:-build}
 
-packages="make gcc libc6-dev python3 python3-pytest curl netcat-openbsd wrk golang-go
+packages="make gcc libc6-dev python3 python3-pytest curl netcat-openbsd wrk golang-go clang-format
 	qemu-system-misc qemu-system-arm qemu-system-x86 qemu-system-data ipxe-qemu qemu-utils
 	gcc-riscv64-unknown-elf gcc-aarch64-linux-gnu binutils-aarch64-linux-gnu
 	opensbi ovmf gnu-efi newlib-source mtools dosfstools device-tree-compiler

@@ -80,8 +80,8 @@ void hosted_irq_dispatch(int bits, ucontext_t *uc)
 	 * to another thread half-way through a call. */
 	uintptr_t pc = (uintptr_t)uc->uc_mcontext.gregs[REG_RIP];
 
-	if (HOSTED_CAN_INJECT && pc >= (uintptr_t)__executable_start &&
-	    pc < (uintptr_t)__etext && sched_preempt_on_irq_exit(true))
+	if (HOSTED_CAN_INJECT && pc >= (uintptr_t)__executable_start && pc < (uintptr_t)__etext &&
+	    sched_preempt_on_irq_exit(true))
 		inject_preempt(uc);
 }
 

@@ -4,10 +4,10 @@
 #ifndef WEFT_ARCH_HOSTED_ASM_H
 #define WEFT_ARCH_HOSTED_ASM_H
 
-#define FUNC(name)                                                                             \
-	.globl name;                                                                           \
-	.type name, @function;                                                                 \
-	name:
+#define FUNC(name)             \
+	.globl name;           \
+	.type name, @function; \
+name:
 
 #define END(name) .size name, .- name
 
