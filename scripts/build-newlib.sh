@@ -41,7 +41,8 @@ aarch64)
 	;;
 x86_64)
 	# The x86_64 image is a PE/COFF EFI application: position independent,
-	# and no red zone, because interrupts arrive on the current stack.
+	# and without a red zone, as the UEFI calling convention requires
+	# (until ExitBootServices, firmware interrupts use the current stack).
 	target=x86_64-none-elf
 	tools=
 	cflags="$common -ffreestanding -fpic -mno-red-zone"
