@@ -470,7 +470,6 @@ static __noreturn void execute(struct cpu *c, struct g *g, bool inherit)
 		c->p->schedtick++;
 		c->slice_start = arch_cycles();
 	}
-	c->p->nrun++;
 	if (!c->slice_armed)
 		sched_arm_timer(c); /* a CPU coming out of idle */
 	arch_ctx_switch(&discard, &g->ctx);
@@ -869,13 +868,6 @@ void sched_start(void (*main_fn)(void *), void *arg)
 		      NULL);
 	arch_ctx_switch(&boot_ctx, &cpus[0].g0_ctx);
 	__builtin_unreachable();
-}
-
-uint64_t sched_cpu_runs(unsigned int cpu)
-{
-	return cpu < MAX_CPUS && cpus[cpu].p ?
-		       __atomic_load_n(&cpus[cpu].p->nrun, __ATOMIC_RELAXED) :
-		       0;
 }
 
 int num_cpu(void)

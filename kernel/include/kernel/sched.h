@@ -93,7 +93,6 @@ struct p {
 
 	struct g *gfree; /* dead Gs to reuse, with their stacks */
 	int ngfree;
-	uint64_t nrun; /* Gs this P has started (tests and stats) */
 };
 
 struct cpu {
@@ -196,9 +195,6 @@ void sched_dump_tasks(void);
 /* Stop every other CPU (they halt with interrupts off), so that a panic's
  * report is the last thing printed. Any context. */
 void sched_stop_other_cpus(void);
-
-/* Per-CPU count of Gs started, for tests. */
-uint64_t sched_cpu_runs(unsigned int cpu);
 
 /* Number of Ps. */
 extern int sched_nprocs;
