@@ -96,6 +96,93 @@ void arch_ctx_switch(struct arch_context *save, const struct arch_context *load)
  * task may resume on another CPU.
  */
 
+/* ---- memory: page tables (kernel/include/kernel/mm.h) ---- */
+
+/*
+ * Build the kernel's page tables and switch this CPU to them. One address
+ * space for everything, 4 KiB pages, and nothing both writable and
+ * executable:
+ *   - the image: text RX, rodata and .ksyms R+NX, the init arrays R+NX or
+ *     RW+NX (as the linker script places them), data and bss up to _end
+ *     RW+NX;
+ *   - all RAM of bi->mem (outside the image) at VA = PA, RW+NX;
+ *   - the devices the platform needs (UART, irqchip, ...) uncached, RW+NX;
+ *   - nothing in the first page, so that NULL faults;
+ *   - the stack region (arch_mmu_stack_region) empty: arch_mmu_map fills it.
+ * Table pages come from mm_pages_alloc. CPUs started later with
+ * arch_cpu_start use the same tables. Boot CPU, interrupts off, once; panics
+ * when the tables cannot be allocated.
+ */
+void arch_mmu_init(const struct boot_info *bi);
+
+/* The virtual range kept for task and per-CPU stacks: page-aligned, mapped
+ * by nothing until arch_mmu_map. Valid after arch_mmu_init. */
+void arch_mmu_stack_region(vaddr_t *base, size_t *size);
+
+/*
+ * Map physical page `pa` at `va` (page-aligned, in the stack region) as
+ * RW+NX normal memory, on every CPU. The entry was unmapped, so no other
+ * CPU needs a shootdown; a CPU that still faults on it finds it mapped
+ * (kernel_page_fault returns true). Table pages come from
+ * mm_page_alloc_atomic when `atomic` (the fault path), mm_pages_alloc
+ * otherwise. Returns 0; -EEXIST, changing nothing, when `va` is mapped
+ * already; or -ENOMEM when a table page is missing. Preemption off; does
+ * not block.
+ */
+int arch_mmu_map(vaddr_t va, paddr_t pa, bool atomic);
+
+/* A new stack slot [va, va + size) in the stack region is about to be used:
+ * make sure every page of it faults until arch_mmu_map maps it. Nothing to
+ * do where unmapped pages fault anyway (bare metal); hosted installs guard
+ * pages. Preemption off. */
+void arch_mmu_reserve(vaddr_t va, size_t size);
+
+/*
+ * Unmap `npages` pages from `va` (in the stack region) and store in pa[i]
+ * what each mapped, or 0 where nothing was. When this returns, no CPU can
+ * reach the old pages through `va` any more (TLB shootdown), so they may be
+ * freed; page-table pages left empty are freed too. Task or scheduler
+ * context, interrupts enabled on entry; may wait for the other CPUs.
+ *
+ * Callers of arch_mmu_map (not atomic) and arch_mmu_unmap have touched 8 KiB
+ * of their stack below the call, so an arch may hold a lock across its
+ * table walk without taking a fault on its own stack meanwhile. Callers
+ * hold no lock that another CPU may spin on with interrupts off (the
+ * shootdown would wait for that CPU forever).
+ */
+void arch_mmu_unmap(vaddr_t va, size_t npages, paddr_t *pa);
+
+/*
+ * arch_mmu_unmap without the shootdown, for freeing many stacks at once:
+ * until arch_mmu_unmap_sync() returns, other CPUs may still reach the old
+ * pages through `va`, so neither the pages in pa[] nor `va` may be reused
+ * before then. Page-table pages it empties are freed by the sync. Same
+ * context rules as arch_mmu_unmap; the sync must follow before the caller
+ * blocks or returns to a task.
+ */
+void arch_mmu_unmap_nosync(vaddr_t va, size_t npages, paddr_t *pa);
+void arch_mmu_unmap_sync(void);
+
+/* Make sure [pa, pa + size) of device registers is mapped uncached, RW+NX,
+ * at VA = PA (drivers call it before touching a BAR or a DTB `reg`).
+ * 0, or -ENOMEM. Task context. */
+int arch_mmu_map_device(paddr_t pa, size_t size);
+
+/*
+ * Take every trap (exception and interrupt) on this CPU on the stack
+ * [lo, top) from now on, unless the trap came from that stack already (a
+ * nested trap). The stack has an unmapped guard page below lo; a trap that
+ * overflows into it must be reported through kernel_fault (on a small
+ * emergency stack of the arch's), never hang or reset silently. Interrupts
+ * off.
+ */
+void arch_cpu_set_trap_stack(uintptr_t lo, uintptr_t top);
+
+/* For the pytest that checks the report: overflow this CPU's trap stack
+ * (for instance by taking a trap with the stack pointer just above its
+ * guard). Never returns. */
+__attribute__((noreturn)) void arch_debug_trap_stack_overflow(void);
+
 /* ---- time ---- */
 
 /* Free-running monotonic counter, and its frequency in Hz. */
@@ -150,6 +237,17 @@ void kernel_ipi(void);
 
 /* A device interrupt `irq` (the irqchip's number) arrived. Interrupt context. */
 void kernel_irq(unsigned int irq);
+
+/*
+ * A page fault on an address that has no mapping (not a permission fault):
+ * `write` for a store, `exec` for an instruction fetch. On a stack of the
+ * CPU's own (its trap stack, or the arch's exception stack), never on the
+ * faulting one, interrupts off. Returns true when the kernel mapped the page (a
+ * task's stack grew) and the access must be retried; false when it was not
+ * the kernel's to map, and the arch reports it with kernel_fault. Never
+ * returns for a stack overflow: that is reported here.
+ */
+bool kernel_page_fault(struct trap_frame *tf, uintptr_t addr, bool write, bool exec);
 
 /*
  * An exception the kernel did not expect (bad access, illegal instruction).
