@@ -4,7 +4,7 @@
 
 #include <arch.h>
 #include <kernel/kernel.h>
-#include <kernel/mem.h>
+#include <kernel/mm.h>
 
 const char *sys_arch(void)
 {
@@ -13,5 +13,5 @@ const char *sys_arch(void)
 
 void read_memstats(struct memstats *ms)
 {
-	mem_stats(ms);
+	mm_stats(ms);
 }

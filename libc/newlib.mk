@@ -16,4 +16,4 @@ NEWLIB_CFLAGS := -ffreestanding -nostdinc -isystem $(NEWLIB)/include -isystem $(
 
 NEWLIB_LIBS := $(NEWLIB)/lib/libc.a $(NEWLIB)/lib/libm.a $(LIBGCC)
 
-LIBC_SRCS := libc/syscalls.c libc/start.c libc/reent.c libc/sleep.c
+LIBC_SRCS := libc/syscalls.c libc/start.c libc/reent.c libc/sleep.c libc/malloc.c libc/malloc_r.c

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
  * newlib's system call layer (built with --disable-newlib-supplied-syscalls):
- * the console for stdio, the arch clock for time, the early arena for sbrk,
+ * the console for stdio, the arch clock for time, no sbrk (malloc is ours),
  * and clean errors for what a unikernel does not have (files, processes).
  */
 #include <errno.h>
@@ -16,7 +16,6 @@
 
 #include <arch.h>
 #include <kernel/console.h>
-#include <kernel/mem.h>
 #include <kernel/panic.h>
 #include <kernel/time.h>
 
@@ -85,15 +84,12 @@ int _getpid(void)
 	return 1;
 }
 
+/* malloc is the kernel's heap (libc/malloc_r.c), so nothing grows a break. */
 void *_sbrk(ptrdiff_t incr)
 {
-	void *p = mem_sbrk(incr);
-
-	if (!p) {
-		errno = ENOMEM;
-		return (void *)-1;
-	}
-	return p;
+	(void)incr;
+	errno = ENOMEM;
+	return (void *)-1;
 }
 
 int _isatty(int fd)

@@ -13,7 +13,7 @@ else ifneq ($(SANITIZE),)
 $(error SANITIZE=$(SANITIZE): use asan or tsan)
 endif
 
-LIBC_SRCS := libc/hosted.c libc/sleep.c
+LIBC_SRCS := libc/hosted.c libc/sleep.c libc/malloc.c
 LINKER_SCRIPT :=
 LINK = $(CC) $(ARCH_CFLAGS) -rdynamic
 LIBS := -lpthread -lrt

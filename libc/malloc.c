@@ -1,0 +1,110 @@
+// SPDX-License-Identifier: MIT
+/*
+ * malloc, free, calloc, realloc, memalign, posix_memalign, aligned_alloc,
+ * malloc_usable_size, valloc and pvalloc, routed to the kernel heap
+ * (kernel/heap.c). On newlib, together with libc/malloc_r.c, these are
+ * every name newlib's own allocator (mallocr.c) defines, so that the link
+ * never pulls it in. On hosted they replace the host C library's malloc in
+ * the executable (glibc supports that: "Replacing malloc" in its manual),
+ * so glibc's own allocations come here too.
+ *
+ * Errors go to errno, which is only looked up on failure: on newlib,
+ * finding a task's errno may allocate its reentrancy structure.
+ *
+ * Under a hosted sanitizer build (SANITIZE=asan or tsan) these are left
+ * out and the sanitizer's malloc stays: its interceptors (strdup, getline,
+ * ...) allocate with their own allocator and free() would get pointers
+ * the heap never made. kernel/tests/heap_test.c calls the heap directly
+ * there, so the heap is still checked under both sanitizers.
+ */
+#include <errno.h>
+#include <malloc.h>
+#include <stdlib.h>
+
+#include <kernel/heap.h>
+#include <kernel/mm.h>
+
+#if !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__)
+
+static void *nomem(void *p)
+{
+	if (!p)
+		errno = ENOMEM;
+	return p;
+}
+
+static int is_pow2(size_t x)
+{
+	return x && !(x & (x - 1));
+}
+
+void *malloc(size_t size)
+{
+	return nomem(heap_alloc(size));
+}
+
+void free(void *p)
+{
+	heap_free(p);
+}
+
+void *calloc(size_t n, size_t size)
+{
+	return nomem(heap_calloc(n, size));
+}
+
+void *realloc(void *p, size_t size)
+{
+	void *q = heap_realloc(p, size);
+
+	return p && size == 0 ? q : nomem(q);
+}
+
+/* memalign and aligned_alloc: an alignment that is not a power of two is
+ * EINVAL (glibc rounds it up instead; C11 leaves it undefined). */
+void *memalign(size_t align, size_t size)
+{
+	if (!is_pow2(align)) {
+		errno = EINVAL;
+		return NULL;
+	}
+	return nomem(heap_alloc_aligned(align, size));
+}
+
+void *aligned_alloc(size_t align, size_t size)
+{
+	return memalign(align, size);
+}
+
+int posix_memalign(void **out, size_t align, size_t size)
+{
+	if (!is_pow2(align) || align % sizeof(void *))
+		return EINVAL;
+	void *p = heap_alloc_aligned(align, size);
+
+	if (!p)
+		return ENOMEM;
+	*out = p;
+	return 0;
+}
+
+void *valloc(size_t size)
+{
+	return memalign(PAGE_SIZE, size);
+}
+
+void *pvalloc(size_t size)
+{
+	if (size > SIZE_MAX - PAGE_SIZE) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	return memalign(PAGE_SIZE, ALIGN_UP(size, PAGE_SIZE));
+}
+
+size_t malloc_usable_size(void *p)
+{
+	return heap_usable_size(p);
+}
+
+#endif
