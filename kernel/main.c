@@ -4,10 +4,11 @@
 #include <kernel/bootargs.h>
 #include <kernel/kernel.h>
 #include <kernel/libc.h>
-#include <kernel/mem.h>
+#include <kernel/mm.h>
 #include <kernel/panic.h>
 #include <kernel/printk.h>
 #include <kernel/sched.h>
+#include <kernel/stack.h>
 #include <kernel/time.h>
 
 struct boot_info boot;
@@ -37,7 +38,8 @@ void kernel_main(const struct boot_info *bi)
 	printk("weft %s on %s: %u CPU(s), %llu MiB RAM\n", WEFT_VERSION, arch_name, boot.ncpus,
 	       (unsigned long long)(boot_mem_total(&boot) >> 20));
 
-	mem_init(); /* the early arena behind malloc */
+	mm_init(&boot); /* page allocator, then the MMU's own tables */
+	stack_init(); /* task stacks in the stack region */
 	arch_irq_enable();
 	sched_start(main_task, NULL); /* never returns */
 }

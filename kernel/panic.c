@@ -66,32 +66,47 @@ static void panic_enter(void)
 	sched_stop_other_cpus();
 }
 
-void panic(const char *fmt, ...)
+static void print_pc(uintptr_t pc)
 {
-	va_list ap;
-
-	panic_enter();
-	printk("\npanic: ");
-	va_start(ap, fmt);
-	vprintk(fmt, ap);
-	va_end(ap);
-	printk("\n");
-	backtrace_print(0, arch_current_fp(), 32);
-	sched_dump_tasks();
-	kernel_exit(PANIC_EXIT_STATUS);
-}
-
-void kernel_fault(struct trap_frame *tf, const struct fault_info *fi)
-{
-	uintptr_t pc = arch_frame_pc(tf), off;
+	uintptr_t off;
 	const char *name = ksym_lookup(pc, &off);
 
-	panic_enter();
-	printk("\nfatal: unexpected trap: %s\n", fi->cause);
 	if (name)
 		printk("pc: %p %s+0x%lx\n", (void *)pc, name, (unsigned long)off);
 	else
 		printk("pc: %p\n", (void *)pc);
+}
+
+/* The body of panic() and panic_at(): the message, then the backtrace
+ * from pc/fp, every task, and the exit. */
+static __noreturn void vpanic(uintptr_t pc, uintptr_t fp, const char *fmt, va_list ap)
+{
+	panic_enter();
+	printk("\npanic: ");
+	vprintk(fmt, ap);
+	printk("\n");
+	if (pc)
+		print_pc(pc);
+	backtrace_print(pc, fp, 32);
+	sched_dump_tasks();
+	kernel_exit(PANIC_EXIT_STATUS);
+}
+
+void panic(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vpanic(0, arch_current_fp(), fmt, ap);
+}
+
+void kernel_fault(struct trap_frame *tf, const struct fault_info *fi)
+{
+	uintptr_t pc = arch_frame_pc(tf);
+
+	panic_enter();
+	printk("\nfatal: unexpected trap: %s\n", fi->cause);
+	print_pc(pc);
 	if (fi->has_addr)
 		printk("fault address: %p\n", (void *)fi->addr);
 	printk("registers:\n");
@@ -99,4 +114,12 @@ void kernel_fault(struct trap_frame *tf, const struct fault_info *fi)
 	backtrace_print(pc, arch_frame_fp(tf), 32);
 	sched_dump_tasks();
 	kernel_exit(PANIC_EXIT_STATUS);
+}
+
+void panic_at(struct trap_frame *tf, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vpanic(arch_frame_pc(tf), arch_frame_fp(tf), fmt, ap);
 }

@@ -22,6 +22,7 @@
 #include "sched_internal.h"
 
 #define G0_STACK_SIZE (32 * 1024)
+#define TRAP_STACK_SIZE (32 * 1024)
 
 struct cpu cpus[MAX_CPUS];
 struct p ps[MAX_CPUS];
@@ -448,8 +449,6 @@ void mcall(void (*fn)(struct g *))
 	/* gopark callers hold the lock that their unlock callback releases
 	 * on the scheduler stack, so more than one count may be held. */
 	BUG_ON(!g || c->locks < 1);
-	if (unlikely(!stack_intact(&g->stack)))
-		panic("task %d: stack overflow (limit %zu KiB)", g->id, g->stack.max / 1024);
 	c->mcall_fn = fn;
 	c->mcall_g = g;
 	arch_ctx_init(&c->g0_ctx, c->g0_stack_lo, c->g0_stack_top, mcall_entry, c);
@@ -791,14 +790,14 @@ void sched_early_init(void)
 	arch_cpu_set_self(&cpus[0]);
 }
 
-static void alloc_g0_stack(struct cpu *c)
+/* The CPU's scheduler and trap stacks, each with a guard page below. */
+static void alloc_cpu_stacks(struct cpu *c)
 {
-	char *stack = malloc(G0_STACK_SIZE);
-
-	if (!stack)
-		panic("no memory for CPU %u's scheduler stack", c->idx);
-	c->g0_stack_lo = (uintptr_t)stack;
-	c->g0_stack_top = ALIGN_DOWN((uintptr_t)(stack + G0_STACK_SIZE), 16);
+	if (stack_alloc_backed(&c->g0_stack, G0_STACK_SIZE, (int)c->idx, "scheduler") < 0 ||
+	    stack_alloc_backed(&c->trap_stack, TRAP_STACK_SIZE, (int)c->idx, "trap") < 0)
+		panic("no memory for CPU %u's scheduler and trap stacks", c->idx);
+	c->g0_stack_lo = c->g0_stack.lo;
+	c->g0_stack_top = c->g0_stack.hi;
 }
 
 void kernel_secondary_main(unsigned int idx)
@@ -806,6 +805,7 @@ void kernel_secondary_main(unsigned int idx)
 	struct cpu *c = &cpus[idx];
 
 	BUG_ON(this_cpu() != c);
+	arch_cpu_set_trap_stack(c->trap_stack.lo, c->trap_stack.hi);
 	__atomic_store_n(&c->started, true, __ATOMIC_RELEASE);
 	if (!c->p) {
 		/* More CPUs than Ps (procs=): this one has nothing to do. */
@@ -841,8 +841,9 @@ void sched_start(void (*main_fn)(void *), void *arg)
 		cpus[i].hwid = boot.cpu_hwid[i];
 		cpus[i].fastrand = 0x9e3779b9u * (i + 1);
 		cpus[i].armed = UINT64_MAX;
-		alloc_g0_stack(&cpus[i]);
+		alloc_cpu_stacks(&cpus[i]);
 	}
+	arch_cpu_set_trap_stack(cpus[0].trap_stack.lo, cpus[0].trap_stack.hi);
 	task_init_main(main_fn, arg);
 	sched_running = true;
 

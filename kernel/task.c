@@ -8,6 +8,7 @@
 #include <weft.h>
 
 #include <kernel/ksym.h>
+#include <kernel/mm.h>
 #include <kernel/libc.h>
 #include <kernel/panic.h>
 #include <kernel/printk.h>
@@ -17,24 +18,36 @@
 
 /* Dead Gs a P keeps before handing half to the global list (Go's gfput). */
 #define GFREE_LOCAL_MAX 64
+/* Dead Gs kept on the global list, each holding its stack's top page:
+ * 4 MiB, enough that a burst of a thousand short tasks reuses stacks
+ * instead of mapping new ones, and little enough to give RAM back. */
+#define GFREE_GLOBAL_MAX 1024
 
 static int next_id = 1;
 static int ntasks;
-static struct g *allgs; /* every G ever made, linked by alllink */
+static struct g *allgs; /* every G not freed, linked by alllink */
+static spinlock_t allgs_lock;
 
 static struct {
 	spinlock_t lock;
 	struct g *list;
 	int n;
+	/* Surplus dead Gs waiting to be freed together (STACK_FREE_BATCH at
+	 * a time: one TLB shootdown for all, which costs milliseconds on an
+	 * emulated machine). */
+	struct g *surplus;
+	int nsurplus;
 } gfree_global;
+
+static void g_free_many(struct g *list);
 
 static const char *const status_names[] = {
 	[G_IDLE] = "idle",	 [G_RUNNABLE] = "runnable", [G_RUNNING] = "running",
 	[G_WAITING] = "waiting", [G_DEAD] = "dead",
 };
 
-/* Reuse a dead G whose stack has the right limit, or NULL. Preemption off. */
-static struct g *gfget(struct p *p, size_t stack_max)
+/* A dead G to reuse, or NULL. Preemption off. */
+static struct g *gfget(struct p *p)
 {
 	if (!p->gfree && __atomic_load_n(&gfree_global.n, __ATOMIC_RELAXED)) {
 		/* Refill half the local cache from the global list. */
@@ -55,17 +68,17 @@ static struct g *gfget(struct p *p, size_t stack_max)
 	if (g) {
 		p->gfree = g->schedlink;
 		p->ngfree--;
-		if (g->stack.max != stack_max) {
-			stack_free(&g->stack);
-			g->stack.max = 0;
-		}
 	}
 	return g;
 }
 
-/* Keep a dead G for reuse. Scheduler stack, preemption off. */
+/* Keep a dead G for reuse; beyond what the global list keeps, free it with
+ * its stack, in batches (Go frees the stacks of surplus dead Gs at each
+ * GC). Scheduler stack, preemption off. */
 static void gfput(struct p *p, struct g *g)
 {
+	struct g *batch = NULL;
+
 	g->schedlink = p->gfree;
 	p->gfree = g;
 	if (++p->ngfree < GFREE_LOCAL_MAX)
@@ -76,11 +89,23 @@ static void gfput(struct p *p, struct g *g)
 
 		p->gfree = x->schedlink;
 		p->ngfree--;
+		if (gfree_global.n >= GFREE_GLOBAL_MAX) {
+			x->schedlink = gfree_global.surplus;
+			gfree_global.surplus = x;
+			if (++gfree_global.nsurplus == STACK_FREE_BATCH) {
+				batch = gfree_global.surplus;
+				gfree_global.surplus = NULL;
+				gfree_global.nsurplus = 0;
+			}
+			continue;
+		}
 		x->schedlink = gfree_global.list;
 		gfree_global.list = x;
 		__atomic_store_n(&gfree_global.n, gfree_global.n + 1, __ATOMIC_RELAXED);
 	}
 	spin_release(&gfree_global.lock);
+	if (batch)
+		g_free_many(batch);
 }
 
 static void goexit0(struct g *g)
@@ -91,10 +116,11 @@ static void goexit0(struct g *g)
 	g->fn = NULL;
 	g->arg = NULL;
 	g->wait_reason = NULL;
-	/* Release: a task that sees the count drop also sees what the exited
-	 * task wrote (tests wait for num_tasks() to settle). */
-	__atomic_fetch_sub(&ntasks, 1, __ATOMIC_RELEASE);
 	stack_trim(&g->stack);
+	/* Release: a task that sees the count drop also sees what the exited
+	 * task wrote, and its stack trimmed (tests wait for num_tasks() to
+	 * settle). */
+	__atomic_fetch_sub(&ntasks, 1, __ATOMIC_RELEASE);
 	gfput(c->p, g);
 	schedule();
 }
@@ -118,22 +144,86 @@ void task_exit(void)
 	__builtin_unreachable();
 }
 
-static struct g *g_alloc(size_t stack_max)
+/* The G that lives at the top of stack st. */
+static struct g *g_of_stack(const struct stack *st)
 {
-	struct g *g = calloc(1, sizeof(*g));
+	return (struct g *)(st->hi - ALIGN_UP(sizeof(struct g), 64));
+}
 
-	if (!g)
+/*
+ * A new G with a stack of stack_max bytes. The G itself sits at the top of
+ * its stack's first page, which every task maps anyway, so that a parked
+ * task costs one page and its share of page table (Linux kept its
+ * thread_info there for the same reason). The stack proper ends below it.
+ */
+static struct g *g_alloc(size_t stack_max, int *err)
+{
+	struct stack st;
+
+	*err = stack_alloc(&st, stack_max);
+	if (*err < 0)
 		return NULL;
-	if (stack_alloc(&g->stack, stack_max) < 0) {
-		free(g);
-		return NULL;
-	}
-	/* Publish it on allgs for dumps; never unlinked, since Gs are reused. */
-	g->alllink = __atomic_load_n(&allgs, __ATOMIC_RELAXED);
-	while (!__atomic_compare_exchange_n(&allgs, &g->alllink, g, false, __ATOMIC_RELEASE,
-					    __ATOMIC_RELAXED))
-		;
+
+	struct g *g = g_of_stack(&st);
+
+	memset(g, 0, sizeof(*g));
+	g->stack = st;
+	stack_moved(&g->stack);
+	/* On allgs for dumps until it is freed. */
+	unsigned long flags = spin_lock_irqsave(&allgs_lock);
+
+	g->alllink = allgs;
+	if (allgs)
+		allgs->allprev = g;
+	__atomic_store_n(&allgs, g, __ATOMIC_RELEASE);
+	spin_unlock_irqrestore(&allgs_lock, flags);
 	return g;
+}
+
+/* Take a G off allgs. */
+static void g_unlink(struct g *g)
+{
+	unsigned long flags = spin_lock_irqsave(&allgs_lock);
+
+	if (g->allprev)
+		g->allprev->alllink = g->alllink;
+	else
+		allgs = g->alllink;
+	if (g->alllink)
+		g->alllink->allprev = g->allprev;
+	spin_unlock_irqrestore(&allgs_lock, flags);
+}
+
+/* Free a dead G and its stack, which holds it. */
+static void g_free(struct g *g)
+{
+	struct stack st = g->stack;
+
+	g_unlink(g);
+	stack_free(&st);
+}
+
+/* Free a list of at most STACK_FREE_BATCH dead Gs (linked by schedlink)
+ * with one TLB shootdown. */
+static void g_free_many(struct g *list)
+{
+	struct stack *st[STACK_FREE_BATCH];
+	size_t n = 0;
+
+	for (; list; list = list->schedlink) {
+		BUG_ON(n == STACK_FREE_BATCH);
+		g_unlink(list);
+		st[n++] = &list->stack;
+	}
+	/* Reads what it needs from each (they live in those stacks) before
+	 * unmapping any. */
+	stack_free_many(st, n);
+}
+
+/* Where g's stack ends: right below the G. */
+static uintptr_t g_stack_top(const struct g *g)
+{
+	return (uintptr_t)g;
 }
 
 /* Make g ready to run fn(arg) as a new task. */
@@ -142,34 +232,34 @@ static void g_prepare(struct g *g, void (*fn)(void *), void *arg)
 	g->fn = fn;
 	g->arg = arg;
 	g->id = __atomic_fetch_add(&next_id, 1, __ATOMIC_RELAXED);
+	g->stack.owner = g->id;
 	g->status = G_RUNNABLE;
 	g->wait_reason = NULL;
 	g->select_done = 0;
 	g->param = NULL;
-	arch_ctx_init(&g->ctx, g->stack.lo, g->stack.hi, task_entry, g);
+	arch_ctx_init(&g->ctx, g->stack.lo, g_stack_top(g), task_entry, g);
 	__atomic_fetch_add(&ntasks, 1, __ATOMIC_RELAXED);
 }
 
 int go_opts(void (*fn)(void *), void *arg, const struct task_opts *opts)
 {
 	size_t max = opts && opts->stack_max ? opts->stack_max : stack_default_max;
+	int err;
 
+	if (max < STACK_MIN || max > STACK_MAX_LIMIT)
+		return -EINVAL;
+	max = ALIGN_UP(max, PAGE_SIZE);
 	preempt_disable();
-	struct g *g = gfget(this_cpu()->p, max);
+	struct g *g = gfget(this_cpu()->p);
 
 	preempt_enable();
-	if (!g || !g->stack.max) {
-		if (g && stack_alloc(&g->stack, max) < 0) {
-			/* Keep the G itself for later; report no memory. */
-			g->status = G_DEAD;
-			preempt_disable();
-			gfput(this_cpu()->p, g);
-			preempt_enable();
-			return -ENOMEM;
-		}
-		if (!g && !(g = g_alloc(max)))
-			return -ENOMEM;
+	if (g && g->stack.max != max) {
+		/* A stack of another size: make a new G rather than keep both. */
+		g_free(g);
+		g = NULL;
 	}
+	if (!g && !(g = g_alloc(max, &err)))
+		return err;
 	libc_task_init(g);
 	g_prepare(g, fn, arg);
 	/* Once queued, g may run, exit and be reused before we look again. */
@@ -189,10 +279,11 @@ int go(void (*fn)(void *), void *arg)
 
 void task_init_main(void (*fn)(void *), void *arg)
 {
-	struct g *g = g_alloc(stack_default_max);
+	int err;
+	struct g *g = g_alloc(stack_default_max, &err);
 
 	if (!g)
-		panic("no memory for the main task");
+		panic("cannot make the main task's stack (%d)", err);
 	libc_task_init(g);
 	g_prepare(g, fn, arg);
 	BUG_ON(g->id != 1);
@@ -219,7 +310,7 @@ static void dump_frames(const struct g *g)
 	uintptr_t fp = arch_ctx_fp(&g->ctx), pc, off;
 	int shown = 0;
 
-	while (shown < 5 && arch_frame_next(&fp, &pc, g->stack.lo, g->stack.hi) && pc) {
+	while (shown < 5 && arch_frame_next(&fp, &pc, g->stack.lo, g_stack_top(g)) && pc) {
 		const char *name = ksym_lookup(pc - 1, &off);
 		bool skip = false;
 

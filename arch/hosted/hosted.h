@@ -4,6 +4,8 @@
 #define WEFT_ARCH_HOSTED_H
 
 #include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <ucontext.h>
 
 /* The per-thread timer's signal and the IPI signal: the two "interrupts". */
@@ -14,6 +16,9 @@
 
 /* Install the fault handlers on an alternate signal stack for this thread. */
 void hosted_trap_init(void);
+
+/* Whether addr is in the stack region (mmu.c). */
+bool hosted_in_stack_region(uintptr_t addr);
 
 /* Install the interrupt signal handlers (once per process). */
 void hosted_irq_init(void);

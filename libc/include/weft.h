@@ -25,9 +25,12 @@ extern "C" {
 int go(void (*fn)(void *arg), void *arg);
 
 struct task_opts {
-	size_t stack_max; /* 0 = the default (boot option stack_max=) */
+	size_t stack_max; /* 0 = the default (boot option stack_max=, 1 MiB) */
 };
-/* go() with options. */
+/* go() with options. The stack is a reservation of stack_max bytes (16 KiB
+ * to 256 MiB, rounded up to pages) backed page by page as it grows; running
+ * past it ends the image with "task N: stack overflow". Returns the new
+ * task's id, -EINVAL for a stack_max out of range, or -ENOMEM. */
 int go_opts(void (*fn)(void *), void *arg, const struct task_opts *opts);
 
 /* Let other tasks run. */

@@ -22,6 +22,11 @@ __noreturn void kernel_exit(int status);
  * stops. */
 __noreturn void panic(const char *fmt, ...) __printf(1, 2);
 
+struct trap_frame;
+
+/* panic() for a trap: the backtrace starts at the trapped code, not here. */
+__noreturn void panic_at(struct trap_frame *tf, const char *fmt, ...) __printf(2, 3);
+
 /* Print a symbolized backtrace starting at frame pointer `fp`, for at most
  * `max` frames, prefixed by `pc` when it is not 0. */
 void backtrace_print(uintptr_t pc, uintptr_t fp, int max);

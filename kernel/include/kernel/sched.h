@@ -55,7 +55,7 @@ struct g {
 	void *arg;
 
 	struct g *schedlink; /* run queues and free lists */
-	struct g *alllink; /* every G ever made */
+	struct g *alllink, *allprev; /* every G not freed (task.c) */
 
 	/* select: the first waker to CAS this from 0 wins (Go's selectDone). */
 	uint32_t select_done;
@@ -106,6 +106,7 @@ struct cpu {
 	/* The scheduler stack (g0) and mcall's hand-off. */
 	struct arch_context g0_ctx;
 	uintptr_t g0_stack_lo, g0_stack_top;
+	struct stack g0_stack, trap_stack;
 	void (*mcall_fn)(struct g *);
 	struct g *mcall_g;
 	bool (*park_unlock)(void *arg);
