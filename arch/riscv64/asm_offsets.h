@@ -2,7 +2,8 @@
 /*
  * riscv64: byte offsets that the assembly uses, each checked against its C
  * layout with _Static_assert (struct arch_context and struct
- * riscv_boot_record in smp.c, the preemption record in trap.c).
+ * riscv_boot_record in smp.c, the preemption record and struct
+ * riscv_trap_cpu in trap.c).
  */
 #ifndef WEFT_ARCH_RISCV64_ASM_OFFSETS_H
 #define WEFT_ARCH_RISCV64_ASM_OFFSETS_H
@@ -21,6 +22,7 @@
 #define BOOT_REC_IDX 16
 #define BOOT_REC_HARTID 24
 #define BOOT_REC_PENDING 32
+#define BOOT_REC_SATP 40 /* the kernel's page tables, loaded before the stack */
 #define BOOT_REC_SIZE 48
 #define BOOT_RECORDS 64
 
@@ -43,5 +45,19 @@
 #define PF_F(n) (256 + (n)*8)
 #define PF_FCSR 512
 #define PF_SIZE 528 /* a multiple of 16 */
+
+/*
+ * struct riscv_trap_cpu (trap.c): what the trap entry needs on each CPU,
+ * found through sscratch, which always points at it (vectors.S).
+ */
+#define TC_SAVE_SP 0 /* the interrupted sp, t0 and t1, while the entry */
+#define TC_SAVE_T0 8 /* has no register free to hold them */
+#define TC_SAVE_T1 16
+#define TC_DEPTH 24 /* traps in progress on this CPU */
+#define TC_TOP 32 /* top of the trap stack; 0: trap on the current stack */
+#define TC_OVF_LO 40 /* a nested trap with sp in [ovf_lo, ovf_lo + ovf_len) */
+#define TC_OVF_LEN 48 /* overflowed the trap stack */
+#define TC_OVERFLOW 56 /* set by the entry on the way to the emergency stack */
+#define TC_SIZE 64
 
 #endif

@@ -28,7 +28,7 @@ void arch_cpu_init(const struct boot_info *bi)
 {
 	uint64_t base;
 
-	riscv_trap_init();
+	riscv_trap_init(0);
 	csr_write(sie, 0);
 	riscv_smp_init(bi);
 	if (bi->dtb) {

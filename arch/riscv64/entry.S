@@ -165,9 +165,12 @@ END(park)
 /*
  * void riscv_secondary_entry(unsigned long hartid, struct riscv_boot_record *rec)
  * A secondary hart, started by arch_cpu_start through SBI HSM hart_start
- * (SBI v1.0 §9.1): S-mode, MMU off, interrupts disabled. Takes its stack and
- * per-CPU pointer from the record, turns on the FPU as _start does, and
- * enters riscv_secondary_main(idx) in smp.c.
+ * (SBI v1.0 §9.1): S-mode, MMU off, interrupts disabled. Turns on the
+ * kernel's page tables first, since its stack is in the stack region, which
+ * only they map (the image is at VA = PA in them, so this code runs on
+ * unchanged). Then takes its stack and per-CPU pointer from the record,
+ * turns on the FPU as _start does, and enters riscv_secondary_main(idx) in
+ * smp.c.
  */
 FUNC(riscv_secondary_entry)
 	csrw	sie, zero
@@ -177,6 +180,10 @@ FUNC(riscv_secondary_entry)
 	li	t0, SSTATUS_FS_INITIAL
 	csrs	sstatus, t0
 	fscsr	zero
+
+	ld	t0, BOOT_REC_SATP(a1)
+	csrw	satp, t0
+	sfence.vma
 
 	ld	sp, BOOT_REC_STACK_TOP(a1)
 	ld	tp, BOOT_REC_SELF(a1)

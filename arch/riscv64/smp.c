@@ -2,7 +2,8 @@
 /*
  * riscv64: the per-CPU pointer (tp), starting secondary harts through the
  * SBI HSM extension, IPIs through the SBI IPI extension (a supervisor
- * software interrupt on the target), and preparing new contexts.
+ * software interrupt on the target), TLB shootdowns through the SBI RFENCE
+ * extension, and preparing new contexts.
  */
 #include <errno.h>
 #include <stddef.h>
@@ -11,7 +12,9 @@
 #include <arch/csr.h>
 #include <arch/sbi.h>
 #include <kernel/boot_info.h>
+#include <kernel/panic.h>
 #include <kernel/sched.h>
+#include <kernel/spinlock.h>
 #include "asm_offsets.h"
 #include "riscv64.h"
 
@@ -25,7 +28,8 @@ _Static_assert(offsetof(struct arch_context, fcsr) == CTX_FCSR, "arch_context.fc
  * What a secondary hart starts with: HSM hands its address over in a1.
  * `pending` is set while arch_cpu_start waits for the hart, for the one
  * that the firmware sends to the boot entry instead (entry.S, "lost the
- * lottery"), which finds its record by hart id.
+ * lottery"), which finds its record by hart id. The stack is in the stack
+ * region, so the hart loads `satp` before it touches it.
  */
 struct riscv_boot_record {
 	uint64_t stack_top;
@@ -33,7 +37,7 @@ struct riscv_boot_record {
 	uint64_t idx;
 	uint64_t hartid;
 	uint64_t pending; /* cleared by the hart when it arrives */
-	uint64_t pad;
+	uint64_t satp;
 };
 
 _Static_assert(offsetof(struct riscv_boot_record, stack_top) == BOOT_REC_STACK_TOP, "stack_top");
@@ -41,6 +45,7 @@ _Static_assert(offsetof(struct riscv_boot_record, self) == BOOT_REC_SELF, "self"
 _Static_assert(offsetof(struct riscv_boot_record, idx) == BOOT_REC_IDX, "idx");
 _Static_assert(offsetof(struct riscv_boot_record, hartid) == BOOT_REC_HARTID, "hartid");
 _Static_assert(offsetof(struct riscv_boot_record, pending) == BOOT_REC_PENDING, "pending");
+_Static_assert(offsetof(struct riscv_boot_record, satp) == BOOT_REC_SATP, "satp");
 _Static_assert(sizeof(struct riscv_boot_record) == BOOT_REC_SIZE, "boot record size");
 _Static_assert(BOOT_RECORDS == MAX_CPUS, "one boot record per CPU");
 
@@ -51,9 +56,14 @@ struct riscv_boot_record riscv_boot_records[BOOT_RECORDS];
  * are filled in by arch_cpu_start before they run. */
 static uint64_t hart_ids[MAX_CPUS];
 
+/* The CPUs that run on the kernel's page tables, for shootdowns: set by
+ * each CPU itself (riscv_secondary_main), the boot CPU from the start. */
+static bool cpu_on[MAX_CPUS];
+
 void riscv_smp_init(const struct boot_info *bi)
 {
 	hart_ids[0] = bi->cpu_hwid[0];
+	cpu_on[0] = true;
 	/* IPIs arrive as supervisor software interrupts, also in WFI. */
 	csr_set(sie, SIE_SSIE);
 }
@@ -75,6 +85,7 @@ int arch_cpu_start(unsigned int idx, uint64_t hwid, uintptr_t stack_top, struct 
 	rec->self = self;
 	rec->idx = idx;
 	rec->hartid = hwid;
+	rec->satp = riscv_kernel_satp;
 	hart_ids[idx] = hwid;
 	/* The new hart reads the record: complete it before marking it
 	 * pending, and both before the firmware releases the hart. */
@@ -106,10 +117,101 @@ int arch_cpu_start(unsigned int idx, uint64_t hwid, uintptr_t stack_top, struct 
 __noreturn void riscv_secondary_main(unsigned int idx);
 __noreturn void riscv_secondary_main(unsigned int idx)
 {
-	riscv_trap_init();
+	/*
+	 * From now on every shootdown includes this hart. One that read
+	 * cpu_on before this store missed it, but cleared its entries before
+	 * that: the fence after the store drops whatever this hart cached of
+	 * them since it turned on paging (entry.S).
+	 */
+	__atomic_store_n(&cpu_on[idx], true, __ATOMIC_SEQ_CST);
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	riscv_sfence_vma_all();
+	riscv_trap_init(idx);
 	csr_write(sie, SIE_SSIE);
 	arch_timer_init(NULL); /* the per-hart part; the boot CPU chose Sstc or SBI */
 	kernel_secondary_main(idx);
+}
+
+/*
+ * One hart at a time asks for remote fences. OpenSBI before 1.3 can
+ * deadlock when three or more harts do at once: a hart serving another's
+ * request spins until the requester has taken its last acknowledgement,
+ * and those spins can wait on each other in a cycle (lib/sbi/sbi_tlb.c,
+ * tlb_entry_process; fixed by commit 66fa9253, "lib: sbi: Optimize
+ * sbi_tlb"). Debian 12 ships 1.1. A hart waiting here with interrupts off
+ * still serves the holder's request: that is an M-mode interrupt.
+ *
+ * Since they queue anyway, requests are combined: each takes a ticket,
+ * and the hart that gets the lock fences everything for all tickets drawn
+ * so far, so that n harts waiting cost one more fence, not n. OpenSBI 1.1
+ * interrupts the targets one after the other and waits for each, which
+ * makes a fence cost several host scheduling delays under TCG.
+ */
+static spinlock_t rfence_lock;
+static unsigned long rfence_requested, rfence_done; /* tickets */
+
+/* Fence [va, va + size) on every started hart but this one (the caller
+ * has fenced it). */
+static void remote_fence(uintptr_t va, size_t size)
+{
+	unsigned int self = arch_cpu_self()->idx;
+	bool done[MAX_CPUS] = { false };
+
+	/* One call per 64 hart ids: SBI takes a mask of a word from a base. */
+	for (unsigned int i = 0; i < MAX_CPUS; i++) {
+		unsigned long base = hart_ids[i] & ~63ul, mask = 0;
+		long err;
+
+		if (i == self || done[i] || !__atomic_load_n(&cpu_on[i], __ATOMIC_SEQ_CST))
+			continue;
+		for (unsigned int j = i; j < MAX_CPUS; j++) {
+			if (j == self || done[j] ||
+			    !__atomic_load_n(&cpu_on[j], __ATOMIC_SEQ_CST) ||
+			    (hart_ids[j] & ~63ul) != base)
+				continue;
+			mask |= 1ul << (hart_ids[j] - base);
+			done[j] = true;
+		}
+		err = sbi_remote_sfence_vma(mask, base, va, size);
+		if (err) {
+			spin_release(&rfence_lock);
+			panic("riscv64: SBI remote_sfence_vma failed (error %ld), so unmapped "
+			      "pages could still be reached",
+			      err);
+		}
+	}
+}
+
+void riscv_remote_sfence_vma(uintptr_t va, size_t size)
+{
+	unsigned long ticket, upto;
+
+	/* The page table stores before the ticket, and so before the fence
+	 * that serves it; cpu_on is read after them (see
+	 * riscv_secondary_main). */
+	ticket = __atomic_add_fetch(&rfence_requested, 1, __ATOMIC_SEQ_CST);
+	for (;;) {
+		if ((long)(__atomic_load_n(&rfence_done, __ATOMIC_ACQUIRE) - ticket) >= 0)
+			return;
+		if (spin_tryacquire(&rfence_lock))
+			break;
+		arch_cpu_relax();
+	}
+	if ((long)(rfence_done - ticket) >= 0) {
+		spin_release(&rfence_lock);
+		return;
+	}
+	upto = __atomic_load_n(&rfence_requested, __ATOMIC_SEQ_CST);
+	if (upto == ticket) {
+		remote_fence(va, size);
+	} else {
+		/* Others' ranges too, so everything (SBI §8), and on this
+		 * hart as well: its own fence came before their unmaps. */
+		riscv_sfence_vma_all();
+		remote_fence(0, ~0ul);
+	}
+	__atomic_store_n(&rfence_done, upto, __ATOMIC_RELEASE);
+	spin_release(&rfence_lock);
 }
 
 void arch_ipi_send(unsigned int idx)

@@ -2,16 +2,21 @@
 /*
  * riscv64: trap dispatch. Interrupts go to the timer, the IPI handler or the
  * interrupt controller, and on the way out may send the interrupted task to
- * be preempted; exceptions are unexpected and become kernel_fault() reports,
- * with the cause decoded from scause (RISC-V Privileged Architecture
- * 20211203, §4.1.9, table 4.2) and stval as the faulting address.
+ * be preempted. A page fault on an address with no mapping goes to
+ * kernel_page_fault(), which grows task stacks; every other exception is
+ * unexpected and becomes a kernel_fault() report, with the cause decoded
+ * from scause (RISC-V Privileged Architecture 20211203, §4.1.9, table 4.2)
+ * and the page tables, and stval as the faulting address. Also the per-CPU
+ * trap stacks that vectors.S switches to.
  */
+#include <errno.h>
 #include <stddef.h>
 
 #include <arch.h>
 #include <arch/csr.h>
 #include <arch/trap_frame.h>
 #include <drivers/irqchip.h>
+#include <kernel/mm.h>
 #include <kernel/printk.h>
 #include <kernel/sched.h>
 #include "asm_offsets.h"
@@ -31,16 +36,60 @@ _Static_assert(TF_SIZE % 16 == 0, "the trap frame keeps sp 16-byte aligned");
 _Static_assert(TF_SIZE - PREEMPT_REC_SIZE - 15 >= TF_SSTATUS + 8, "preemption record");
 _Static_assert(PREEMPT_REC_SIZE % 16 == 0 && PF_SIZE % 16 == 0, "preemption frames");
 
+/*
+ * What the trap entry (vectors.S) needs on each CPU; sscratch points at it.
+ * Only that CPU touches it, with interrupts off.
+ */
+struct riscv_trap_cpu {
+	uint64_t save_sp, save_t0, save_t1; /* the entry's scratch */
+	uint64_t depth; /* traps in progress */
+	uint64_t top; /* the trap stack's top, or 0 */
+	uint64_t ovf_lo, ovf_len; /* where a nested trap's sp means overflow */
+	uint64_t overflow; /* the entry went to the emergency stack */
+	/* The last spurious fault retried, until the next trap that is
+	 * not the same fault again (see trap_page_fault). */
+	uint64_t retry_pc, retry_addr;
+} __attribute__((aligned(64)));
+
+_Static_assert(offsetof(struct riscv_trap_cpu, save_sp) == TC_SAVE_SP, "tc.save_sp");
+_Static_assert(offsetof(struct riscv_trap_cpu, save_t0) == TC_SAVE_T0, "tc.save_t0");
+_Static_assert(offsetof(struct riscv_trap_cpu, save_t1) == TC_SAVE_T1, "tc.save_t1");
+_Static_assert(offsetof(struct riscv_trap_cpu, depth) == TC_DEPTH, "tc.depth");
+_Static_assert(offsetof(struct riscv_trap_cpu, top) == TC_TOP, "tc.top");
+_Static_assert(offsetof(struct riscv_trap_cpu, ovf_lo) == TC_OVF_LO, "tc.ovf_lo");
+_Static_assert(offsetof(struct riscv_trap_cpu, ovf_len) == TC_OVF_LEN, "tc.ovf_len");
+_Static_assert(offsetof(struct riscv_trap_cpu, overflow) == TC_OVERFLOW, "tc.overflow");
+
+static struct riscv_trap_cpu trap_cpus[MAX_CPUS];
+
 /* Frame records never sit further apart than this (as in kernel/panic.c). */
 #define WALK_SPAN (1024 * 1024)
 
 static volatile bool probing, probe_trapped;
 
-void riscv_trap_init(void)
+/* arch_debug_trap_stack_overflow asked for the next ebreak to overflow. */
+static volatile bool debug_overflow;
+
+void riscv_trap_init(unsigned int idx)
 {
 	/* Direct mode (low bits 0): every trap enters at riscv_trap_entry. */
 	csr_write(stvec, (unsigned long)riscv_trap_entry);
-	csr_write(sscratch, 0);
+	csr_write(sscratch, (unsigned long)&trap_cpus[idx]);
+}
+
+void arch_cpu_set_trap_stack(uintptr_t lo, uintptr_t top)
+{
+	struct riscv_trap_cpu *tc = (struct riscv_trap_cpu *)csr_read(sscratch);
+
+	/*
+	 * A nested trap whose sp is in the guard page below lo, or so close
+	 * above it that the frame and its record no longer fit, has
+	 * overflowed. Deeper than one page below lo is some other mapping,
+	 * which only a stack switch gets to.
+	 */
+	tc->ovf_lo = lo - PAGE_SIZE;
+	tc->ovf_len = PAGE_SIZE + TF_SIZE + 16;
+	tc->top = top & ~(uintptr_t)15;
 }
 
 void riscv_probe_begin(void)
@@ -120,6 +169,22 @@ static bool in_text(uintptr_t pc)
 }
 
 /*
+ * Where a made-up frame record for `tf` goes: on the interrupted stack just
+ * below its sp, where nothing is live (the psABI has no red zone), so that
+ * the walk from it onwards stays on one stack, as backtrace_print's bounds
+ * require. In the frame itself when the frame is on that stack already
+ * (a nested trap) or that page cannot be written (an overflowed stack).
+ */
+static uint64_t *walk_record_slot(struct trap_frame *tf)
+{
+	uintptr_t sp = tf->regs[2] & ~(uintptr_t)15;
+
+	if (sp == (uintptr_t)(tf + 1) || !riscv_mmu_can_write(sp - 16))
+		return tf->walk_record;
+	return (uint64_t *)(sp - 16);
+}
+
+/*
  * Choose where a backtrace of `tf` starts. With -fno-omit-frame-pointer, GCC
  * gives a function that calls others the record {fp-16: caller's fp, fp-8:
  * return address}, but a leaf function keeps its return address in ra and
@@ -128,8 +193,9 @@ static bool in_text(uintptr_t pc)
  */
 static void frame_prepare_walk(struct trap_frame *tf)
 {
-	uintptr_t fp = tf->regs[8], lo = (uintptr_t)(tf + 1), hi = lo + WALK_SPAN;
+	uintptr_t fp = tf->regs[8], lo = tf->regs[2], hi = lo + WALK_SPAN;
 	uintptr_t ra = tf->regs[1], at8;
+	uint64_t *rec;
 
 	if ((fp & 7) || fp < lo + 16 || fp > hi) {
 		/* s0 is no frame pointer here (code built without them, or
@@ -143,19 +209,141 @@ static void frame_prepare_walk(struct trap_frame *tf)
 	at8 = ((const uintptr_t *)fp)[-1];
 	if (in_text(at8) || !in_text(ra) || (at8 & 7) || at8 <= fp || at8 > hi)
 		return;
-	tf->walk_record[0] = at8;
-	tf->walk_record[1] = ra;
-	tf->walk_fp = (uintptr_t)&tf->walk_record[2];
+	rec = walk_record_slot(tf);
+	rec[0] = at8;
+	rec[1] = ra;
+	tf->walk_fp = (uintptr_t)&rec[2];
+}
+
+static __noreturn void trap_fault_cause(struct trap_frame *tf, const char *cause, bool has_addr)
+{
+	struct fault_info fi = {
+		.cause = cause,
+		.addr = tf->stval,
+		.has_addr = has_addr,
+	};
+
+	frame_prepare_walk(tf);
+	kernel_fault(tf, &fi);
 }
 
 static __noreturn void trap_fault(struct trap_frame *tf, unsigned long code)
 {
+	trap_fault_cause(tf, exception_name(code), exception_has_addr(code));
+}
+
+/*
+ * A fault in one of vectors.S's probes returns `err` from the probe instead
+ * of being reported. Whether it was one is told by the faulting pc (a load
+ * or store probe) or, for an instruction fetch, by the return address that
+ * riscv_probe_exec's call left in ra.
+ */
+static bool probe_fixup(struct trap_frame *tf, unsigned long code, long err)
+{
+	if (code == EXC_INSN_PAGE_FAULT || code == EXC_INSN_ACCESS) {
+		if (tf->regs[1] != (uintptr_t)riscv_probe_exec_ret)
+			return false;
+		tf->sepc = (uintptr_t)riscv_probe_exec_out;
+	} else if (tf->sepc == (uintptr_t)riscv_probe_load_insn ||
+		   tf->sepc == (uintptr_t)riscv_probe_store_insn) {
+		tf->sepc = (uintptr_t)riscv_probe_out;
+	} else {
+		return false;
+	}
+	tf->regs[10] = (uint64_t)err;
+	return true;
+}
+
+/*
+ * Page faults (scause 12, 13, 15). RISC-V reports a missing mapping and a
+ * forbidden access with the same cause (§4.3.2), so the page tables tell
+ * them apart. There is a third kind: a mapping another CPU has just made
+ * (arch_mmu_map, arch_mmu_map_device) that this one has not seen, because
+ * a hart may keep an invalid entry cached until its own SFENCE.VMA
+ * (§4.2.1), or a table entry that it cached for a table page since freed
+ * (arch_mmu_unmap). That one is fenced, whole (an address-specific fence
+ * need not drop cached table entries), and retried, once: a second fault at
+ * the same place is a mapping the MMU refuses for a reason not checked here.
+ */
+static void trap_page_fault(struct trap_frame *tf, unsigned long code)
+{
+	struct riscv_trap_cpu *tc = (struct riscv_trap_cpu *)csr_read(sscratch);
+	bool exec = code == EXC_INSN_PAGE_FAULT, write = code == EXC_STORE_PAGE_FAULT;
+	uintptr_t addr = tf->stval;
+	uint64_t pte = riscv_mmu_lookup(addr, NULL);
+	uint64_t need = exec ? PTE_X : write ? PTE_W : PTE_R;
+
+	if (pte & PTE_V) {
+		if ((pte & need) && !(tc->retry_pc == tf->sepc && tc->retry_addr == addr)) {
+			tc->retry_pc = tf->sepc;
+			tc->retry_addr = addr;
+			riscv_sfence_vma_all();
+			return;
+		}
+		tc->retry_pc = tc->retry_addr = 0;
+		if (probe_fixup(tf, code, -EACCES))
+			return;
+		if (pte & need)
+			trap_fault_cause(tf, "page fault: a valid mapping the MMU refuses", true);
+		trap_fault_cause(tf,
+				 exec ? "page fault: instruction fetch from non-executable memory" :
+				 write ? "page fault: write to read-only memory" :
+					 "page fault: read of unreadable memory",
+				 true);
+	}
+	tc->retry_pc = tc->retry_addr = 0;
+	if (probe_fixup(tf, code, -EFAULT))
+		return;
+	if (kernel_page_fault(tf, addr, write, exec))
+		return;
+	trap_fault_cause(tf,
+			 exec  ? "page fault: instruction fetch from an unmapped address" :
+			 write ? "page fault: write to an unmapped address" :
+				 "page fault: read of an unmapped address",
+			 true);
+}
+
+/*
+ * Recurse until the trap stack runs into its guard page, for
+ * arch_debug_trap_stack_overflow. The limit only keeps the compiler from
+ * seeing an endless recursion.
+ */
+static volatile unsigned long exhaust_limit = ~0ul;
+
+__attribute__((noinline)) static unsigned long trap_stack_exhaust(unsigned long depth)
+{
+	volatile uint64_t frame[64];
+
+	frame[0] = depth;
+	if (depth >= exhaust_limit)
+		return frame[0];
+	return trap_stack_exhaust(depth + 1) + frame[0];
+}
+
+void arch_debug_trap_stack_overflow(void)
+{
+	debug_overflow = true;
+	arch_barrier();
+	__asm__ __volatile__("ebreak");
+	for (;;)
+		arch_cpu_wait_irq();
+}
+
+/* void riscv_trap_stack_overflow(struct trap_frame *tf): from vectors.S, on
+ * the emergency stack, for a trap whose sp had run into the guard page below
+ * the trap stack (tf is that trap's frame). */
+__noreturn void riscv_trap_stack_overflow(struct trap_frame *tf);
+__noreturn void riscv_trap_stack_overflow(struct trap_frame *tf)
+{
 	struct fault_info fi = {
-		.cause = exception_name(code),
-		.addr = tf->stval,
-		.has_addr = exception_has_addr(code),
+		.cause = "trap stack overflow",
+		.addr = tf->regs[2],
+		.has_addr = true,
 	};
 
+	printk("riscv64: CPU %u's trap stack overflowed: sp %p, then %s at %p\n",
+	       this_cpu() ? this_cpu()->idx : 0, (void *)tf->regs[2],
+	       exception_name(tf->scause & ~SCAUSE_INTERRUPT), (void *)tf->stval);
 	frame_prepare_walk(tf);
 	kernel_fault(tf, &fi);
 }
@@ -217,6 +405,8 @@ void riscv_trap(struct trap_frame *tf)
 	unsigned long code = cause & ~SCAUSE_INTERRUPT;
 
 	if (cause & SCAUSE_INTERRUPT) {
+		/* A retried spurious fault was not repeated at once. */
+		((struct riscv_trap_cpu *)csr_read(sscratch))->retry_pc = 0;
 		trap_interrupt(code);
 		/* Every trap comes from S-mode task or kernel code; the
 		 * scheduler knows which may be preempted. SPIE says whether
@@ -229,10 +419,31 @@ void riscv_trap(struct trap_frame *tf)
 			trap_preempt(tf);
 		return;
 	}
-	if (code == EXC_ILLEGAL_INSN && probing) {
-		probe_trapped = true;
-		tf->sepc += insn_len(tf->sepc);
+	switch (code) {
+	case EXC_ILLEGAL_INSN:
+		if (probing) {
+			probe_trapped = true;
+			tf->sepc += insn_len(tf->sepc);
+			return;
+		}
+		break;
+	case EXC_INSN_PAGE_FAULT:
+	case EXC_LOAD_PAGE_FAULT:
+	case EXC_STORE_PAGE_FAULT:
+		trap_page_fault(tf, code);
 		return;
+	case EXC_INSN_ACCESS:
+	case EXC_LOAD_ACCESS:
+	case EXC_STORE_ACCESS:
+		if (probe_fixup(tf, code, -EFAULT))
+			return;
+		break;
+	case EXC_BREAKPOINT:
+		if (debug_overflow)
+			trap_stack_exhaust(0);
+		break;
+	default:
+		break;
 	}
 	trap_fault(tf, code);
 }

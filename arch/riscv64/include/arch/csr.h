@@ -45,6 +45,10 @@
 
 #define SCAUSE_INTERRUPT (1ul << 63)
 
+/* satp (§4.1.11): translation mode and the root page table's page number. */
+#define SATP_MODE_SV39 (8ul << 60)
+#define SATP_MODE_MASK (15ul << 60)
+
 #define __csr_str(x) #x
 #define csr_str(x) __csr_str(x)
 
