@@ -16,10 +16,10 @@ ARCH_CFLAGS := -march=armv8-a -mtune=cortex-a72 -fno-pie -mno-outline-atomics \
 	-mno-omit-leaf-frame-pointer $(NEWLIB_CFLAGS)
 # Interrupt and trap paths never touch FP/SIMD registers, so a trap saves only x0-x30.
 KERNEL_CFLAGS := -mgeneral-regs-only
-# mmu.c runs with the MMU off, where all data accesses are to Device memory, and unaligned
+# mmu_boot.c runs with the MMU off, where all data accesses are to Device memory, and unaligned
 # Device accesses always fault: keep the compiler from merging or widening accesses, and from
 # turning loops into library calls that assume Normal memory.
-CFLAGS_mmu.c := -mstrict-align -fno-tree-loop-distribute-patterns
+CFLAGS_mmu_boot.c := -mstrict-align -fno-tree-loop-distribute-patterns
 
 ARCH_DRIVERS := drivers/uart/uart.c drivers/uart/pl011.c drivers/irq/gic.c
 LINKER_SCRIPT := linker/aarch64.ld

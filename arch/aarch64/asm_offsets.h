@@ -2,7 +2,7 @@
 /*
  * aarch64: layouts that assembly uses, checked against the C side with
  * _Static_assert in smp.c (struct arch_context, the secondary CPU start
- * record) and trap.c (the preemption frame against struct trap_frame).
+ * record), trap.c (the preemption frame) and mmu_boot.c (struct mmu_regs).
  */
 #ifndef WEFT_ARCH_AARCH64_ASM_OFFSETS_H
 #define WEFT_ARCH_AARCH64_ASM_OFFSETS_H
@@ -21,8 +21,8 @@
  * The preemption frame that aarch64_preempt_trampoline (switch.S) builds on
  * the interrupted task's stack, just below the sp it was interrupted at,
  * lowest address first. The top 16 bytes, the interrupted pc and PSTATE,
- * are written by trap.c before the trampoline runs: they are the last 16
- * bytes of the trap frame (TF_PREEMPT_PC), which ends at the same sp.
+ * are copied from struct aarch64_percpu (PCPU_PREEMPT_PC), where trap.c
+ * left them.
  */
 #define PF_FRAME 0 /* an AAPCS64 frame record {x29, pc}: backtraces go through */
 #define PF_X(n) (16 + (n)*8) /* x0-x30 */

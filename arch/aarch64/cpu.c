@@ -22,6 +22,7 @@ void arch_console_init(const struct boot_info *bi)
 
 void arch_cpu_init(const struct boot_info *bi)
 {
+	aarch64_percpu_init(0); /* the boot CPU is CPU 0 */
 	/* entry.S set both already, so that the earliest faults are caught;
 	 * this is the per-CPU setup the contract names. */
 	write_sysreg(vbar_el1, (uintptr_t)vectors);

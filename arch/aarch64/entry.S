@@ -23,7 +23,7 @@ FUNC(_start)
 	b.ne	1f
 	bl	el2_to_el1
 1:
-	msr	spsel, #1			/* run on SP_EL1, as traps do */
+	msr	spsel, #1			/* SP_EL1 until arch_cpu_set_trap_stack */
 	/* A known SCTLR_EL1 (MMU and caches off) whatever the loader left. */
 	ldr	x0, =SCTLR_EL1_RES1
 	msr	sctlr_el1, x0
@@ -33,6 +33,7 @@ FUNC(_start)
 	adr_l	x0, vectors
 	msr	vbar_el1, x0
 	msr	tpidr_el1, xzr			/* no struct cpu until sched_early_init */
+	msr	tpidrro_el0, xzr		/* no struct aarch64_percpu: vectors.S */
 	isb
 
 	adr_l	x0, boot_stack_top
@@ -63,7 +64,9 @@ END(_start)
  * starts secondaries at EL2 with virtualization=on). Drop to EL1, enable
  * FP/SIMD, set the vectors, turn the MMU on with the boot CPU's tables,
  * and only then read `start` (with the MMU off, loads bypass the caches
- * and could see stale memory): sp, TPIDR_EL1, then C.
+ * and could see stale memory): sp, TPIDR_EL1, then C. The tables are the
+ * final ones (arch_mmu_init ran before any secondary started); like the
+ * boot CPU until arch_cpu_set_trap_stack, it runs on SP_EL1 for now.
  */
 FUNC(secondary_entry)
 	msr	daifset, #0xf
@@ -80,6 +83,7 @@ FUNC(secondary_entry)
 	msr	cpacr_el1, x0
 	adr_l	x0, vectors
 	msr	vbar_el1, x0
+	msr	tpidrro_el0, xzr		/* until aarch64_percpu_init */
 	isb
 	adr_l	x0, mmu_regs
 	bl	mmu_cpu_enable
@@ -122,6 +126,29 @@ FUNC(mmu_cpu_enable)
 	isb
 	ret
 END(mmu_cpu_enable)
+
+/*
+ * void aarch64_mmu_switch(uint64_t ttbr0, uint64_t tcr) -- leaf, no memory
+ * accesses. TTBR0 and TCR cannot change together, and a walk between the
+ * two writes would read the new tables with the old number of levels: so
+ * turn the MMU off (this code is identity mapped either way), change both,
+ * drop every TLB entry of the old tables, and turn it back on.
+ */
+FUNC(aarch64_mmu_switch)
+	mrs	x2, sctlr_el1
+	bic	x3, x2, #SCTLR_EL1_M
+	msr	sctlr_el1, x3
+	isb
+	msr	ttbr0_el1, x0
+	msr	tcr_el1, x1
+	isb
+	tlbi	vmalle1
+	dsb	nsh
+	isb
+	msr	sctlr_el1, x2
+	isb
+	ret
+END(aarch64_mmu_switch)
 
 /*
  * el2_to_el1 -- called (bl) from _start or secondary_entry at EL2, returns at EL1.

@@ -1,285 +1,589 @@
 // SPDX-License-Identifier: MIT
 /*
- * aarch64: the boot identity map, turned on before any other C code runs.
+ * aarch64: the kernel's page tables (arch.h, "memory: page tables").
  *
- * With the MMU off every data access is to Device memory, where unaligned
- * accesses fault and exclusives (our spinlocks) need not work (Arm ARM,
- * "The effects of disabling a stage of address translation"). So entry.S
- * calls mmu_boot_init() first, and this file is built with -mstrict-align
- * and calls nothing but its own helpers and mmu_cpu_enable (entry.S), with
- * which every CPU turns its MMU on: secondaries load the same tables.
+ * One TTBR0 address space, 48-bit virtual addresses (four levels, 0-3, of
+ * 4 KiB tables), VA = PA for everything but the stack region:
+ *   - the image at 4 KiB granularity: text RX, rodata and .ksyms R, data
+ *     and bss RW; never W+X (text is the only executable range);
+ *   - RAM from the boot memory map RW+NX, in 1 GiB and 2 MiB blocks where
+ *     alignment allows; page 0 is never mapped;
+ *   - devices Device-nGnRE RW+NX: what is not RAM in the low 4 GiB (from
+ *     2 MiB up, so that NULL + small offsets fault), where SoCs and QEMU
+ *     virt put them, and the `reg` of every top-level DTB node above that
+ *     (QEMU virt's high PCIe ECAM); more through arch_mmu_map_device;
+ *   - the stack region, [STACK_REGION_BASE, + 1 TiB): level 0 entries that
+ *     nothing but arch_mmu_map fills.
  *
- * The map (4 KiB granule, 39-bit addresses, 1 GiB and 2 MiB blocks, VA = PA):
- *   - RAM from the DTB /memory nodes, and the image itself: Normal
- *     write-back cacheable, inner shareable;
- *   - everything else below 4 GiB, where SoCs put their devices:
- *     Device-nGnRE, never executable;
- *   - the first 2 MiB: unmapped, so that NULL dereferences fault.
- * The memory issue replaces these tables with real page tables.
+ * Concurrency: only the stack region and arch_mmu_map_device change after
+ * boot. Every walk of the stack region (map, unmap, lookup) holds pt_lock,
+ * with interrupts off, so that arch_mmu_unmap can free the tables it leaves
+ * empty: no other CPU can be linking a page into a table that is going
+ * away, nor reading one through a pointer it loaded before. Freeing a table
+ * is break-before-make on its parent entry: clear the entry, DSB ISHST,
+ * TLBI VAE1IS for an address in the table's range (unlike VALE1IS it drops
+ * the walk-cache copies of the entries above the leaf too, on every CPU),
+ * then DSB ISH; only after that does the page go back to the allocator.
+ * The hardware never caches invalid entries in a TLB, so a new mapping
+ * needs no shootdown; a cleared leaf does, the same TLBI.
+ *
+ * Nothing under pt_lock calls the page allocator: the fault path may have
+ * interrupted the allocator (holding its lock) on one CPU and be spinning
+ * on pt_lock, so a holder waiting for the allocator would wait forever.
+ * Missing tables come from a small pool of zeroed pages that arch_mmu_map
+ * fills with the lock dropped; the tables unmap frees are freed after it.
+ * arch_mmu_map_device works outside the stack region, where tables are
+ * never freed: it links tables with a compare-and-swap, without the lock.
+ * The callers of the non-atomic map and of unmap have pre-faulted their
+ * stack, so a CPU never faults while it holds pt_lock; were it to, the
+ * fault path would find the lock its own and panic rather than hang.
+ *
+ * The fault path calls arch_mmu_map with interrupts off on the trap stack,
+ * so nothing here calls code that might use FP/SIMD registers (newlib's
+ * memset does): table pages are zeroed by hand.
  */
+#include <errno.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
+#include <arch.h>
 #include <arch/aarch64.h>
 #include <arch/sysreg.h>
 #include <drivers/fdt.h>
-#include "asm_offsets.h"
+#include <kernel/boot_info.h>
+#include <kernel/mm.h>
+#include <kernel/panic.h>
+#include "pte.h"
 
-#define GRANULE 4096
-#define PTRS_PER_TABLE 512
-#define L1_SHIFT 30 /* a level 1 entry maps 1 GiB */
-#define L2_SHIFT 21 /* a level 2 entry maps 2 MiB */
-#define BLOCK_1G (1ull << L1_SHIFT)
-#define BLOCK_2M (1ull << L2_SHIFT)
-#define VA_BITS 39 /* translation starts at level 1 */
-#define DEVICE_LIMIT (4ull << 30)
+#define VA_BITS 48
+#define LEVELS 4
+#define STACK_REGION_BASE 0x0000400000000000ull
+#define STACK_REGION_SIZE (1ull << 40)
+#define DEVICE_LOW_LIMIT (4ull << 30)
 #define NULL_GUARD BLOCK_2M
+/* A single shootdown of more pages than this invalidates the whole TLB instead. */
+#define TLBI_PAGES_MAX 64
+#define SPARE_TABLES 8
 
-/* Level 1 and 2 descriptors (Arm ARM, "VMSAv8-64 translation table format descriptors"). */
-#define PTE_VALID (1ull << 0)
-#define PTE_TABLE (1ull << 1) /* next-level table; a block has this bit clear */
-#define PTE_ATTRINDX(i) ((uint64_t)(i) << 2) /* MAIR_EL1 attribute index */
-#define PTE_SH_INNER (3ull << 8)
-#define PTE_AF (1ull << 10) /* access flag: set, or the first access faults */
-#define PTE_PXN (1ull << 53)
-#define PTE_UXN (1ull << 54)
-#define PTE_ADDR_MASK 0x0000fffffffff000ull
+#define TCR_VALUE (TCR_T0SZ(VA_BITS) | TCR_COMMON)
 
-/* MAIR_EL1 attributes: index 0 Normal inner/outer write-back read/write-allocate, index 1
- * Device-nGnRE. */
-#define ATTR_NORMAL 0
-#define ATTR_DEVICE 1
-#define MAIR_VALUE (0xffull << (8 * ATTR_NORMAL) | 0x04ull << (8 * ATTR_DEVICE))
+/* Leaf attributes. Everything but text is PXN; UXN everywhere, since no EL0 code exists. */
+#define LEAF_COMMON (PTE_VALID | PTE_AF | PTE_UXN)
+#define PROT_TEXT (LEAF_COMMON | PTE_ATTRINDX(ATTR_NORMAL) | PTE_SH_INNER | PTE_AP_RO)
+#define PROT_RO (LEAF_COMMON | PTE_ATTRINDX(ATTR_NORMAL) | PTE_SH_INNER | PTE_AP_RO | PTE_PXN)
+#define PROT_RW (LEAF_COMMON | PTE_ATTRINDX(ATTR_NORMAL) | PTE_SH_INNER | PTE_PXN)
+#define PROT_DEVICE (LEAF_COMMON | PTE_ATTRINDX(ATTR_DEVICE) | PTE_PXN)
 
-/* No EL0 ever runs, so nothing is EL0-executable (UXN). RAM stays executable at EL1 until
- * the memory issue maps the image's sections with their own permissions. */
-#define BLOCK_NORMAL (PTE_VALID | PTE_ATTRINDX(ATTR_NORMAL) | PTE_SH_INNER | PTE_AF | PTE_UXN)
-#define BLOCK_DEVICE (PTE_VALID | PTE_ATTRINDX(ATTR_DEVICE) | PTE_AF | PTE_PXN | PTE_UXN)
+extern char __executable_start[], __etext[], __rodata_start[], __data_start[], _end[];
 
-/* TCR_EL1: TTBR0 walks for 39-bit addresses, cacheable and inner shareable like the tables,
- * 4 KiB granule; no TTBR1 walks (EPD1). IPS is filled in from the CPU's PARange. */
-#define TCR_T0SZ (64 - VA_BITS)
-#define TCR_IRGN0_WBWA (1ull << 8)
-#define TCR_ORGN0_WBWA (1ull << 10)
-#define TCR_SH0_INNER (3ull << 12)
-#define TCR_TG0_4K (0ull << 14)
-#define TCR_EPD1 (1ull << 23)
-#define TCR_TG1_4K (2ull << 30)
-#define TCR_IPS_SHIFT 32
-#define TCR_VALUE                                                                             \
-	(TCR_T0SZ | TCR_IRGN0_WBWA | TCR_ORGN0_WBWA | TCR_SH0_INNER | TCR_TG0_4K | TCR_EPD1 | \
-	 TCR_TG1_4K)
-#define PARANGE_48_BITS 5 /* ID_AA64MMFR0_EL1.PARange for 48 bits; 52 needs more setup */
+static uint64_t *root; /* the level 0 table */
+static paddr_t spare[SPARE_TABLES]; /* zeroed table pages, 0 = empty slot */
+/* Held around every walk of the stack region (see the top): 0, or the MPIDR of the CPU
+ * that holds it with bit 63 set (MPIDR bit 31 is RES1, but be sure it is never 0). */
+static uint64_t pt_lock;
 
-/* Level 2 tables for the GiBs that mix RAM, devices and holes. QEMU virt needs two (the
- * NULL guard and the partly used first GiB of RAM). */
-#define L2_TABLES 16
-
-static uint64_t l1_table[PTRS_PER_TABLE] __attribute__((aligned(GRANULE)));
-static uint64_t l2_tables[L2_TABLES][PTRS_PER_TABLE] __attribute__((aligned(GRANULE)));
-static unsigned int l2_used;
-
-extern char __executable_start[], _end[];
-
-/* The level 2 table for the GiB at `idx`, made from its 1 GiB block if it has none yet; NULL
- * when the pool is used up. */
-static uint64_t *l2_for(unsigned int idx)
+static unsigned int level_shift(int level)
 {
-	uint64_t e = l1_table[idx], *t;
-
-	if ((e & (PTE_VALID | PTE_TABLE)) == (PTE_VALID | PTE_TABLE))
-		return (uint64_t *)(uintptr_t)(e & PTE_ADDR_MASK);
-	if (l2_used == L2_TABLES)
-		return NULL;
-	t = l2_tables[l2_used++];
-	for (unsigned int i = 0; i < PTRS_PER_TABLE; i++)
-		t[i] = e & PTE_VALID ? e + ((uint64_t)i << L2_SHIFT) : 0;
-	l1_table[idx] = (uint64_t)(uintptr_t)t | PTE_VALID | PTE_TABLE;
-	return t;
+	return L3_SHIFT + 9 * (unsigned int)(3 - level);
 }
 
-/* Map [base, end) rounded out to 2 MiB with block attributes `attrs` (0: unmap), in 1 GiB
- * blocks where a whole GiB is covered and has no table yet. */
-static void map_range(uint64_t base, uint64_t end, uint64_t attrs)
+static unsigned int pte_index(uint64_t va, int level)
 {
-	base &= ~(BLOCK_2M - 1);
-	end = (end + BLOCK_2M - 1) & ~(BLOCK_2M - 1);
-	if (end > 1ull << VA_BITS)
-		end = 1ull << VA_BITS; /* out of reach of this map */
-	while (base < end) {
-		unsigned int idx = (unsigned int)(base >> L1_SHIFT);
-		bool is_table =
-			(l1_table[idx] & (PTE_VALID | PTE_TABLE)) == (PTE_VALID | PTE_TABLE);
-		uint64_t *l2;
+	return (unsigned int)(va >> level_shift(level)) & (PTRS_PER_TABLE - 1);
+}
 
-		if (!(base & (BLOCK_1G - 1)) && end - base >= BLOCK_1G && !is_table) {
-			l1_table[idx] = attrs ? base | attrs : 0;
-			base += BLOCK_1G;
-			continue;
+static bool pte_is_table(uint64_t e, int level)
+{
+	return level < 3 && (e & (PTE_VALID | PTE_TABLE)) == (PTE_VALID | PTE_TABLE);
+}
+
+static uint64_t *pte_table(uint64_t e)
+{
+	return mm_va(e & PTE_ADDR_MASK);
+}
+
+static uint64_t pt_lock_token(void)
+{
+	return read_sysreg(mpidr_el1) | 1ull << 63;
+}
+
+/* Take pt_lock with interrupts off; the flags for pt_unlock. */
+static unsigned long pt_lock_irqsave(void)
+{
+	unsigned long flags = arch_irq_save();
+	uint64_t me = pt_lock_token(), unlocked;
+
+	/* Only a fault inside a locked section can get here (callers pre-fault their
+	 * stack so that none does); spinning would hang this CPU for good. */
+	if (__atomic_load_n(&pt_lock, __ATOMIC_RELAXED) == me)
+		panic("mmu: this CPU already holds the page-table lock: a fault inside "
+		      "arch_mmu_map/unmap (did the caller pre-fault 8 KiB of stack?)");
+	for (;;) {
+		unlocked = 0;
+		if (__atomic_compare_exchange_n(&pt_lock, &unlocked, me, false, __ATOMIC_ACQUIRE,
+						__ATOMIC_RELAXED))
+			return flags;
+		while (__atomic_load_n(&pt_lock, __ATOMIC_RELAXED))
+			arch_cpu_relax();
+	}
+}
+
+static void pt_unlock_irqrestore(unsigned long flags)
+{
+	__atomic_store_n(&pt_lock, 0, __ATOMIC_RELEASE);
+	arch_irq_restore(flags);
+}
+
+/* With general registers only: this runs on the fault path (see the top). */
+static void zero_page(void *p)
+{
+	uint64_t *q = p, *end = q + GRANULE / 8;
+
+	for (; q < end; q += 2)
+		__asm__ __volatile__("stp xzr, xzr, [%0]" ::"r"(q) : "memory");
+}
+
+/* A zeroed page from the spare pool, or 0. Lock-free. */
+static paddr_t table_from_pool(void)
+{
+	paddr_t pa;
+
+	for (int i = 0; i < SPARE_TABLES; i++) {
+		pa = __atomic_load_n(&spare[i], __ATOMIC_RELAXED);
+		if (pa && __atomic_compare_exchange_n(&spare[i], &pa, 0, false, __ATOMIC_ACQUIRE,
+						      __ATOMIC_RELAXED))
+			return pa;
+	}
+	return 0;
+}
+
+unsigned int aarch64_mmu_spare_tables(void)
+{
+	unsigned int n = 0;
+
+	for (int i = 0; i < SPARE_TABLES; i++)
+		n += __atomic_load_n(&spare[i], __ATOMIC_RELAXED) != 0;
+	return n;
+}
+
+/* A zeroed page for a table: from the spare pool, else from the allocator. 0 if none. */
+static paddr_t table_alloc(bool atomic)
+{
+	paddr_t pa = table_from_pool();
+
+	if (pa)
+		return pa;
+	pa = atomic ? mm_page_alloc_atomic() : mm_pages_alloc(1);
+	if (pa)
+		zero_page(mm_va(pa));
+	return pa;
+}
+
+/* A zeroed page for the next table: one that lost a race to be linked (map_device), or
+ * one arch_mmu_map fetched without the lock. */
+static void table_spare(paddr_t pa, bool atomic)
+{
+	dsb(ishst); /* its zeroes before whoever takes it links it */
+	for (int i = 0; i < SPARE_TABLES; i++) {
+		paddr_t empty = 0;
+
+		if (__atomic_compare_exchange_n(&spare[i], &empty, pa, false, __ATOMIC_RELEASE,
+						__ATOMIC_RELAXED))
+			return;
+	}
+	/* Only as many CPUs as want a table at once can fill the pool; on the fault path,
+	 * which may have interrupted the allocator, a page is better lost than freed. */
+	if (!atomic)
+		mm_pages_free(pa, 1);
+}
+
+/* How pte_walk gets a missing table. */
+enum walk_mode {
+	WALK_FIND, /* it does not: NULL */
+	WALK_POOL, /* from the spare pool only (under pt_lock); -EAGAIN when it is empty */
+	WALK_ALLOC, /* from the pool or the allocator (never under pt_lock) */
+};
+
+/*
+ * The entry for `va` at `level` (1: 1 GiB blocks, 2: 2 MiB, 3: 4 KiB pages), linking
+ * missing tables on the way as `mode` says. NULL when a table is missing and
+ * WALK_FIND, when none can be had (*err = -ENOMEM, or -EAGAIN for WALK_POOL) or when
+ * a block already covers `va` at a higher level (*err = -EEXIST).
+ */
+static uint64_t *pte_walk(uint64_t va, int level, enum walk_mode mode, bool atomic, int *err)
+{
+	uint64_t *t = root;
+
+	for (int l = 0; l < level; l++) {
+		uint64_t *slot = &t[pte_index(va, l)];
+		uint64_t e = __atomic_load_n(slot, __ATOMIC_ACQUIRE);
+
+		if (!(e & PTE_VALID)) {
+			if (mode == WALK_FIND)
+				return NULL;
+			paddr_t pa = mode == WALK_POOL ? table_from_pool() : table_alloc(atomic);
+
+			if (!pa) {
+				*err = mode == WALK_POOL ? -EAGAIN : -ENOMEM;
+				return NULL;
+			}
+			/* The zeroes reach the walker before the table can. */
+			dsb(ishst);
+			uint64_t desc = pa | PTE_VALID | PTE_TABLE;
+
+			if (__atomic_compare_exchange_n(slot, &e, desc, false, __ATOMIC_ACQ_REL,
+							__ATOMIC_ACQUIRE)) {
+				e = desc;
+			} else {
+				/* e is the winner's (never under pt_lock: the lock has no race) */
+				table_spare(pa, atomic);
+			}
 		}
-		l2 = l2_for(idx);
-		if (!l2) {
-			/* Out of tables: the whole GiB takes these attributes. */
-			l1_table[idx] = attrs ? (base & ~(BLOCK_1G - 1)) | attrs : 0;
-			base = (base | (BLOCK_1G - 1)) + 1;
-			continue;
+		if (!pte_is_table(e, l)) {
+			*err = -EEXIST;
+			return NULL;
 		}
-		l2[(base >> L2_SHIFT) % PTRS_PER_TABLE] = attrs ? base | attrs : 0;
-		base += BLOCK_2M;
+		t = pte_table(e);
 	}
+	return &t[pte_index(va, level)];
 }
 
-/* ---- a minimal walk of the DTB for /memory, safe with the MMU off ---- */
+/* ---- building the tables at boot (one CPU, nothing else running) ---- */
 
-#define FDT_MAGIC 0xd00dfeedu
-#define FDT_BEGIN_NODE 1
-#define FDT_END_NODE 2
-#define FDT_PROP 3
-#define FDT_NOP 4
-
-static bool str_eq(const char *a, const char *b)
+static uint64_t leaf_desc(uint64_t pa, uint64_t prot, int level)
 {
-	while (*a && *a == *b) {
-		a++;
-		b++;
-	}
-	return *a == *b;
-}
-
-/* Map the "reg" ranges of a /memory node as Normal memory. */
-static void map_memory_reg(const uint8_t *reg, uint32_t len, uint32_t ac, uint32_t sc)
-{
-	uint32_t entry = 4 * (ac + sc);
-
-	if (!entry || ac > 2 || sc > 2)
-		return;
-	for (uint32_t off = 0; off + entry <= len; off += entry) {
-		uint64_t base = fdt_cells_ld(reg + off, (int)ac);
-		uint64_t size = fdt_cells_ld(reg + off + 4 * ac, (int)sc);
-
-		if (size)
-			map_range(base, base + size, BLOCK_NORMAL);
-	}
+	/* A block at levels 1 and 2 has bit 1 clear; a page at level 3 has it set. */
+	return pa | (level == 3 ? prot | PTE_PAGE : prot);
 }
 
 /*
- * Map the RAM the DTB describes: the "reg" of every node directly under the
- * root whose device_type is "memory" (Devicetree Specification v0.4, 3.4),
- * in the root's #address-cells / #size-cells. Everything is bounds-checked
- * against the header; a malformed DTB just maps less.
+ * Map [va, va + size) to pa with `prot`, using the largest blocks that alignment and
+ * the tables already present allow. Entries that are mapped already keep what they
+ * have: the first mapping of an address wins, so the image's sections go in first
+ * and RAM and devices fill in around them.
  */
-static void map_dtb_memory(const uint8_t *fdt)
+static void map_boot(uint64_t *t, int level, uint64_t va, uint64_t pa, uint64_t size, uint64_t prot)
 {
-	if (!fdt || ((uintptr_t)fdt & 3) || fdt32_ld(fdt) != FDT_MAGIC)
-		return;
-	uint32_t total = fdt32_ld(fdt + 4), off_struct = fdt32_ld(fdt + 8);
-	uint32_t off_strings = fdt32_ld(fdt + 12), size_struct = fdt32_ld(fdt + 36);
-	uint32_t size_strings = fdt32_ld(fdt + 32);
+	uint64_t block = 1ull << level_shift(level);
 
-	if (off_struct > total || size_struct > total - off_struct || off_strings > total ||
-	    size_strings > total - off_strings)
-		return;
-	const uint8_t *p = fdt + off_struct, *end = p + size_struct;
-	const char *strings = (const char *)fdt + off_strings;
-	uint32_t ac = 2, sc = 1; /* the defaults of the specification, 2.3.5 */
-	int depth = 0;
-	bool memory = false;
-	const uint8_t *reg = NULL;
-	uint32_t reg_len = 0;
+	while (size) {
+		uint64_t *slot = &t[pte_index(va, level)];
+		uint64_t n = block - (va & (block - 1));
 
-	while (p + 4 <= end) {
-		uint32_t tag = fdt32_ld(p);
+		if (n > size)
+			n = size;
+		if (!(*slot & PTE_VALID) && n == block && !(pa & (block - 1)) && level >= 1) {
+			*slot = leaf_desc(pa, prot, level);
+		} else if (level < 3 && !(*slot & PTE_VALID)) {
+			paddr_t tp = table_alloc(false);
 
-		p += 4;
-		if (tag == FDT_BEGIN_NODE) {
-			while (p < end && *p)
-				p++;
-			p = fdt + (((uintptr_t)(p + 1 - fdt) + 3) & ~(uintptr_t)3);
-			if (++depth == 2) {
-				memory = false;
-				reg = NULL;
-			}
-		} else if (tag == FDT_END_NODE) {
-			if (depth == 2 && memory && reg)
-				map_memory_reg(reg, reg_len, ac, sc);
-			if (--depth <= 0)
-				return;
-		} else if (tag == FDT_PROP) {
-			if (p + 8 > end)
-				return;
-			uint32_t len = fdt32_ld(p), nameoff = fdt32_ld(p + 4);
-			const uint8_t *val = p + 8;
-
-			if (len > (uint32_t)(end - val) || nameoff >= size_strings)
-				return;
-			const char *name = strings + nameoff;
-
-			if (depth == 1 && len == 4 && str_eq(name, "#address-cells"))
-				ac = fdt32_ld(val);
-			else if (depth == 1 && len == 4 && str_eq(name, "#size-cells"))
-				sc = fdt32_ld(val);
-			else if (depth == 2 && str_eq(name, "device_type"))
-				memory = len == 7 && str_eq((const char *)val, "memory");
-			else if (depth == 2 && str_eq(name, "reg")) {
-				reg = val;
-				reg_len = len;
-			}
-			p = val + ((len + 3) & ~3u);
-		} else if (tag != FDT_NOP) {
-			return;
+			if (!tp)
+				panic("mmu: no memory for page tables");
+			*slot = tp | PTE_VALID | PTE_TABLE;
+			map_boot(pte_table(*slot), level + 1, va, pa, n, prot);
+		} else if (pte_is_table(*slot, level)) {
+			map_boot(pte_table(*slot), level + 1, va, pa, n, prot);
 		}
+		va += n;
+		pa += n;
+		size -= n;
 	}
 }
 
-/* ---- turning it on ---- */
-
-/* Discard cache lines of [start, end) so that reads after the caches come on
- * see what was written to memory with them off (booting.rst: the loader
- * cleaned the image, so there is nothing newer in the caches to lose). */
-static void dcache_inval_range(uintptr_t start, uintptr_t end)
+static void map_identity(uint64_t lo, uint64_t hi, uint64_t prot)
 {
-	uint64_t line = 4ull << ((read_sysreg(ctr_el0) >> 16) & 0xf);
-
-	for (uintptr_t a = start & ~(line - 1); a < end; a += line)
-		__asm__ __volatile__("dc ivac, %0" ::"r"(a) : "memory");
-	dsb(sy);
+	lo = ALIGN_DOWN(lo, GRANULE);
+	hi = ALIGN_UP(hi, GRANULE);
+	if (hi > STACK_REGION_BASE && lo < STACK_REGION_BASE + STACK_REGION_SIZE)
+		return; /* never: no machine we know has memory there */
+	if (hi > 1ull << VA_BITS)
+		hi = 1ull << VA_BITS;
+	if (lo < hi)
+		map_boot(root, 0, lo, lo, hi - lo, prot);
 }
 
-struct mmu_regs mmu_regs;
-
-_Static_assert(offsetof(struct mmu_regs, mair) == MMU_REGS_MAIR, "MMU_REGS_MAIR");
-_Static_assert(offsetof(struct mmu_regs, tcr) == MMU_REGS_TCR, "MMU_REGS_TCR");
-_Static_assert(offsetof(struct mmu_regs, ttbr0) == MMU_REGS_TTBR0, "MMU_REGS_TTBR0");
-_Static_assert(offsetof(struct mmu_regs, sctlr) == MMU_REGS_SCTLR, "MMU_REGS_SCTLR");
-
-/* Record the register values in mmu_regs, for this CPU and the secondaries
- * (entry.S secondary_entry), and turn the MMU on. With the MMU off these
- * stores go straight to memory, where secondaries read them. All CPUs are
- * assumed to have the same PARange, as on every SMP system we know. */
-static void mmu_enable(void)
+/* The `reg` ranges of the DTB's top-level nodes (not memory) above the low device
+ * range: QEMU virt's high PCIe ECAM, for one. */
+static void map_dtb_devices(const void *dtb)
 {
+	int root_node, node, len;
+
+	if (!dtb || (root_node = fdt_path_offset(dtb, "/")) < 0)
+		return;
+	for (node = fdt_first_child(dtb, root_node); node >= 0;
+	     node = fdt_next_sibling(dtb, node)) {
+		const char *type = fdt_getprop(dtb, node, "device_type", &len);
+		uint64_t base, size;
+
+		if (type && len == 7 && __builtin_memcmp(type, "memory", 7) == 0)
+			continue;
+		for (int i = 0; fdt_reg(dtb, node, i, &base, &size) == 0; i++)
+			if (size && base + size > DEVICE_LOW_LIMIT)
+				map_identity(MAX(base, DEVICE_LOW_LIMIT), base + size, PROT_DEVICE);
+	}
+}
+
+static bool in_stack_region(vaddr_t va, size_t size)
+{
+	return va >= STACK_REGION_BASE && size <= STACK_REGION_SIZE &&
+	       va - STACK_REGION_BASE <= STACK_REGION_SIZE - size;
+}
+
+static uint64_t lookup(uintptr_t va, int *level)
+{
+	uint64_t *t = root;
+
+	for (int l = 0; l <= 3; l++) {
+		uint64_t e = __atomic_load_n(&t[pte_index(va, l)], __ATOMIC_ACQUIRE);
+
+		if (!(e & PTE_VALID))
+			return 0;
+		if (!pte_is_table(e, l)) {
+			if (level)
+				*level = l;
+			return e;
+		}
+		t = pte_table(e);
+	}
+	return 0;
+}
+
+/* A leaf's descriptor for `va`, and its level; 0 when nothing maps it. */
+uint64_t aarch64_mmu_lookup(uintptr_t va, int *level)
+{
+	unsigned long flags;
+	uint64_t e;
+
+	if (!root || va >> VA_BITS)
+		return 0;
+	if (!in_stack_region(va, 1))
+		return lookup(va, level);
+	flags = pt_lock_irqsave(); /* its tables may be freed */
+	e = lookup(va, level);
+	pt_unlock_irqrestore(flags);
+	return e;
+}
+
+void arch_mmu_init(const struct boot_info *bi)
+{
+	uintptr_t text = (uintptr_t)__executable_start, rodata = (uintptr_t)__rodata_start;
+	uintptr_t data = (uintptr_t)__data_start, end = (uintptr_t)_end;
+	paddr_t root_pa = table_alloc(false);
 	uint64_t ips = read_sysreg(id_aa64mmfr0_el1) & 0xf;
+
+	if (!root_pa)
+		panic("mmu: no memory for page tables");
+	root = mm_va(root_pa);
+
+	/* The image first, so that its 4 KiB pages win over the RAM blocks around them. */
+	map_identity(text, rodata, PROT_TEXT);
+	map_identity(rodata, data, PROT_RO);
+	map_identity(data, end, PROT_RW);
+	for (unsigned int i = 0; i < bi->nmem; i++)
+		map_identity(MAX(bi->mem[i].base, (paddr_t)GRANULE),
+			     bi->mem[i].base + bi->mem[i].size, PROT_RW);
+	map_identity(NULL_GUARD, DEVICE_LOW_LIMIT, PROT_DEVICE);
+	map_dtb_devices(bi->dtb);
 
 	if (ips > PARANGE_48_BITS)
 		ips = PARANGE_48_BITS;
-	mmu_regs.mair = MAIR_VALUE;
+	/* Secondaries read mmu_regs with their MMU off, from memory: clean it out of the
+	 * caches (the tables themselves are read by walkers that snoop them). */
 	mmu_regs.tcr = TCR_VALUE | ips << TCR_IPS_SHIFT;
-	mmu_regs.ttbr0 = (uintptr_t)l1_table;
-	mmu_regs.sctlr = SCTLR_EL1_RES1 | SCTLR_EL1_M | SCTLR_EL1_C | SCTLR_EL1_SA | SCTLR_EL1_I;
+	mmu_regs.ttbr0 = root_pa;
+	dsb(ish);
+	__asm__ __volatile__("dc civac, %0" ::"r"(&mmu_regs) : "memory");
 	dsb(sy);
-	mmu_cpu_enable(&mmu_regs);
+	/* The walk changes from three levels to four, which no live TTBR0 can do
+	 * atomically: aarch64_mmu_switch does it with the MMU off for a moment. */
+	aarch64_mmu_switch(mmu_regs.ttbr0, mmu_regs.tcr);
 }
 
-void mmu_boot_init(const void *dtb)
+void arch_mmu_stack_region(vaddr_t *base, size_t *size)
 {
-	map_range(0, DEVICE_LIMIT, BLOCK_DEVICE);
-	map_range(0, NULL_GUARD, 0);
-	map_dtb_memory(dtb);
-	/* The image, in case the DTB is missing or wrong: we run there. */
-	map_range((uintptr_t)__executable_start, (uintptr_t)_end, BLOCK_NORMAL);
+	*base = STACK_REGION_BASE;
+	*size = STACK_REGION_SIZE;
+}
 
-	dsb(sy); /* the tables are in memory before the walker looks */
-	dcache_inval_range((uintptr_t)__executable_start, (uintptr_t)_end);
-	mmu_enable();
+int arch_mmu_map(vaddr_t va, paddr_t pa, bool atomic)
+{
+	if (!PAGE_ALIGNED(va) || !PAGE_ALIGNED(pa) || !in_stack_region(va, PAGE_SIZE))
+		panic("arch_mmu_map: %p -> %p is not a page of the stack region", (void *)va,
+		      (void *)(uintptr_t)pa);
+	for (;;) {
+		unsigned long flags = pt_lock_irqsave();
+		int err = 0;
+		uint64_t *slot = pte_walk(va, 3, WALK_POOL, atomic, &err);
+
+		if (slot && *slot) {
+			err = -EEXIST;
+		} else if (slot) {
+			__atomic_store_n(slot, leaf_desc(pa, PROT_RW, 3), __ATOMIC_RELEASE);
+			/* The walker sees the entry before any later access of this CPU;
+			 * other CPUs that fault on it meanwhile find it mapped. */
+			dsb(ishst);
+			isb();
+		}
+		pt_unlock_irqrestore(flags);
+		if (err != -EAGAIN)
+			return err;
+		/* A table is missing and the pool is dry: one more page, without the
+		 * lock (see the top), then walk again. At most three rounds. */
+		paddr_t table = table_alloc(atomic);
+
+		if (!table)
+			return -ENOMEM;
+		table_spare(table, atomic);
+	}
+}
+
+void arch_mmu_reserve(vaddr_t va, size_t size)
+{
+	/* Unmapped pages fault by themselves. */
+	(void)va;
+	(void)size;
+}
+
+/* Invalidate, on every CPU, what the TLBs and walk caches hold for `va`: the leaf and
+ * every table entry above it (VAE1IS, not VALE1IS). Needs a DSB ISH to complete. */
+static void tlbi_va(vaddr_t va)
+{
+	__asm__ __volatile__("tlbi vae1is, %0" ::"r"(va >> PAGE_SHIFT) : "memory");
+}
+
+/*
+ * Under pt_lock: unlink and invalidate the tables below level `level` table `t` that
+ * cover [lo, hi) and are empty, pushing their pages on *freed (linked through their
+ * first word; 0 ends the list). True when this leaves `t` empty.
+ */
+static bool prune(uint64_t *t, int level, vaddr_t lo, vaddr_t hi, paddr_t *freed)
+{
+	uint64_t span = 1ull << level_shift(level);
+	bool unlinked = false;
+
+	for (vaddr_t base = ALIGN_DOWN(lo, span); base < hi; base += span) {
+		uint64_t *slot = &t[pte_index(base, level)];
+		uint64_t e = *slot;
+		bool empty;
+
+		if (!pte_is_table(e, level))
+			continue;
+		uint64_t *child = pte_table(e);
+
+		if (level + 1 < 3) {
+			empty = prune(child, level + 1, MAX(lo, base), MIN(hi, base + span), freed);
+		} else {
+			empty = true;
+			for (int i = 0; i < PTRS_PER_TABLE && empty; i++)
+				empty = child[i] == 0;
+		}
+		if (!empty)
+			continue;
+		/* Break before the page is reused: no walker can reach the table once
+		 * the entry is clear and the cached copies of it are gone. */
+		__atomic_store_n(slot, 0, __ATOMIC_RELAXED);
+		dsb(ishst);
+		tlbi_va(base);
+		/* An invalid descriptor (bit 0 clear) should a stale walk still read it;
+		 * the page is not freed before the DSB ISH in arch_mmu_unmap. */
+		child[0] = *freed;
+		*freed = e & PTE_ADDR_MASK;
+		unlinked = true;
+	}
+	if (!unlinked)
+		return false; /* whatever kept it from being freed before is still there */
+	for (int i = 0; i < PTRS_PER_TABLE; i++)
+		if (t[i])
+			return false;
+	return true;
+}
+
+void arch_mmu_unmap(vaddr_t va, size_t npages, paddr_t *pa)
+{
+	size_t cleared = 0;
+	paddr_t freed = 0;
+	unsigned long flags;
+	int err;
+
+	if (!PAGE_ALIGNED(va) || !in_stack_region(va, npages << PAGE_SHIFT))
+		panic("arch_mmu_unmap: %p + %zu pages is not in the stack region", (void *)va,
+		      npages);
+	if (!npages)
+		return;
+	flags = pt_lock_irqsave();
+	for (size_t i = 0; i < npages; i++) {
+		uint64_t *slot = pte_walk(va + (i << PAGE_SHIFT), 3, WALK_FIND, false, &err);
+		uint64_t e = slot ? __atomic_exchange_n(slot, 0, __ATOMIC_RELAXED) : 0;
+
+		pa[i] = e & PTE_VALID ? e & PTE_ADDR_MASK : 0;
+		cleared += pa[i] != 0;
+	}
+	/* The root is never freed: the stack region's level 0 entries stay. */
+	prune(root, 0, va, va + (npages << PAGE_SHIFT), &freed);
+	if (cleared || freed) {
+		/* The cleared entries are visible to every walker before the
+		 * invalidation, and the invalidation is complete on every CPU (DSB ISH)
+		 * before a page goes back. Invalid entries are never in a TLB. */
+		dsb(ishst);
+		if (npages > TLBI_PAGES_MAX) {
+			__asm__ __volatile__("tlbi vmalle1is" ::: "memory");
+		} else {
+			for (size_t i = 0; i < npages; i++)
+				if (pa[i])
+					tlbi_va(va + (i << PAGE_SHIFT));
+		}
+		dsb(ish);
+		isb();
+	}
+	pt_unlock_irqrestore(flags);
+	while (freed) {
+		paddr_t next = *(paddr_t *)mm_va(freed);
+
+		mm_pages_free(freed, 1);
+		freed = next;
+	}
+}
+
+int arch_mmu_map_device(paddr_t pa, size_t size)
+{
+	paddr_t end = ALIGN_UP(pa + size, PAGE_SIZE);
+	int err = 0;
+
+	pa = ALIGN_DOWN(pa, PAGE_SIZE);
+	if (end < pa || end > 1ull << VA_BITS ||
+	    (end > STACK_REGION_BASE && pa < STACK_REGION_BASE + STACK_REGION_SIZE))
+		return -EINVAL;
+	for (; pa < end; pa += PAGE_SIZE) {
+		int level;
+		uint64_t e = aarch64_mmu_lookup(pa, &level), old = 0, *slot;
+
+		if (e) {
+			/* Mapped already (the boot map covers most devices): fine if as a
+			 * device, but RAM must never get a second, uncached alias. */
+			if ((e & PTE_ATTRINDX_MASK) != PTE_ATTRINDX(ATTR_DEVICE))
+				return -EINVAL;
+			continue;
+		}
+		slot = pte_walk(pa, 3, WALK_ALLOC, false, &err);
+		if (!slot)
+			return err;
+		/* Lost a race with another driver mapping the same page: theirs is as good. */
+		__atomic_compare_exchange_n(slot, &old, leaf_desc(pa, PROT_DEVICE, 3), false,
+					    __ATOMIC_RELEASE, __ATOMIC_RELAXED);
+	}
+	dsb(ishst);
+	isb();
+	return 0;
+}
+
+/* TLBI ...IS broadcasts in hardware and costs little: an unmap completes
+ * its shootdown at once, and there is nothing to batch. */
+void arch_mmu_unmap_nosync(vaddr_t va, size_t npages, paddr_t *pa)
+{
+	arch_mmu_unmap(va, npages, pa);
+}
+
+void arch_mmu_unmap_sync(void)
+{
 }

@@ -95,6 +95,7 @@ int arch_cpu_start(unsigned int idx, uint64_t hwid, uintptr_t stack_top, struct 
 
 void aarch64_secondary_main(unsigned long idx)
 {
+	aarch64_percpu_init((unsigned int)idx);
 	/* Take SErrors, as the boot CPU does from arch_cpu_init. */
 	__asm__ __volatile__("msr daifclr, #4" ::: "memory");
 	irqchip->init_cpu(); /* GICv2 CPU interface, or GICv3 redistributor + ICC */

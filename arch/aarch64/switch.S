@@ -5,6 +5,7 @@
  * Layouts are in asm_offsets.h. Register roles: AAPCS64 (Arm IHI 0055),
  * "General-purpose registers" and "SIMD and Floating-Point registers".
  */
+#include <arch/aarch64.h>
 #include <arch/asm.h>
 #include "asm_offsets.h"
 
@@ -73,8 +74,10 @@ END(aarch64_ctx_start)
  * void aarch64_preempt_trampoline(void)
  * Where trap.c sends a task whose time slice is over (arch.h, "Preemption";
  * Go's asyncPreempt). It arrives by eret with every register as the
- * interrupt found it, IRQs masked, and the interrupted pc and PSTATE in the
- * 16 bytes below sp (the top of the frame built here, PF_ELR and PF_SPSR).
+ * interrupt found it, IRQs masked, and the interrupted pc and PSTATE in
+ * this CPU's struct aarch64_percpu, which it copies into its frame
+ * (PF_ELR, PF_SPSR) before anything can unmask IRQs: the first store may
+ * fault to grow the stack, but a page fault never preempts or switches.
  * Saves x0-x30, q0-q31, FPCR and FPSR (NZCV is in the saved PSTATE), calls
  * kernel_preempt() with IRQs on, as the task had them, restores everything
  * and resumes at the interrupted pc with eret, the one way to restore pc,
@@ -84,6 +87,10 @@ END(aarch64_ctx_start)
 FUNC(aarch64_preempt_trampoline)
 	sub	sp, sp, #PF_SIZE
 	stp	x0, x1, [sp, #PF_X(0)]
+	mrs	x0, tpidrro_el0
+	ldp	x0, x1, [x0, #PCPU_PREEMPT_PC]
+	str	x0, [sp, #PF_ELR]
+	str	x1, [sp, #PF_SPSR]
 	stp	x2, x3, [sp, #PF_X(2)]
 	stp	x4, x5, [sp, #PF_X(4)]
 	stp	x6, x7, [sp, #PF_X(6)]

@@ -13,9 +13,12 @@
 #include <arch/sysreg.h>
 #include <drivers/irqchip.h>
 #include <kernel/ksym.h>
+#include <kernel/mm.h>
+#include <kernel/panic.h>
 #include <kernel/printk.h>
 #include <kernel/sched.h>
 #include "asm_offsets.h"
+#include "pte.h"
 
 _Static_assert(offsetof(struct trap_frame, x[0]) == TF_X(0), "TF_X");
 _Static_assert(offsetof(struct trap_frame, x[30]) == TF_X(30), "TF_X");
@@ -26,14 +29,15 @@ _Static_assert(offsetof(struct trap_frame, esr) == TF_ESR, "TF_ESR");
 _Static_assert(offsetof(struct trap_frame, far) == TF_FAR, "TF_FAR");
 _Static_assert(offsetof(struct trap_frame, frame) == TF_FRAME, "TF_FRAME");
 _Static_assert(offsetof(struct trap_frame, walk_fp) == TF_WALK_FP, "TF_WALK_FP");
-_Static_assert(offsetof(struct trap_frame, preempt_pc) == TF_PREEMPT_PC, "TF_PREEMPT_PC");
-_Static_assert(offsetof(struct trap_frame, preempt_spsr) == TF_PREEMPT_SPSR, "TF_PREEMPT_SPSR");
 _Static_assert(sizeof(struct trap_frame) == TF_SIZE && TF_SIZE % 16 == 0, "TF_SIZE");
+_Static_assert(offsetof(struct aarch64_percpu, trap_limit) == PCPU_TRAP_LIMIT, "PCPU_TRAP_LIMIT");
+_Static_assert(offsetof(struct aarch64_percpu, emerg_top) == PCPU_EMERG_TOP, "PCPU_EMERG_TOP");
+_Static_assert(offsetof(struct aarch64_percpu, preempt_pc) == PCPU_PREEMPT_PC, "PCPU_PREEMPT_PC");
+_Static_assert(offsetof(struct aarch64_percpu, preempt_spsr) == PCPU_PREEMPT_SPSR,
+	       "PCPU_PREEMPT_SPSR");
 
-/* The trap frame ends at the interrupted sp, and so does the preemption
- * frame: the pc and PSTATE that trap.c leaves at the top of one are found
- * at the top of the other. */
-_Static_assert(TF_PREEMPT_PC == TF_SIZE - 16 && TF_PREEMPT_SPSR == TF_SIZE - 8, "TF_PREEMPT");
+/* The preemption frame ends at the interrupted sp, with the pc and PSTATE
+ * it resumes at on top. */
 _Static_assert(PF_ELR == PF_SIZE - 16 && PF_SPSR == PF_SIZE - 8, "PF_ELR");
 _Static_assert(PF_SIZE % 16 == 0 && PF_Q(0) % 16 == 0, "PF_SIZE");
 _Static_assert(PF_X(30) < PF_FPCR && PF_FPSR < PF_Q(0) && PF_Q(31) + 16 <= PF_ELR, "PF layout");
@@ -65,6 +69,9 @@ _Static_assert(PF_X(30) < PF_FPCR && PF_FPSR < PF_Q(0) && PF_Q(31) + 16 <= PF_EL
 
 /* ISS of instruction and data aborts. */
 #define ISS_FSC_MASK 0x3f /* fault status code, IFSC / DFSC */
+#define FSC_TYPE(fsc) ((fsc)&0x3c) /* the kinds that carry a level in bits [1:0] */
+#define FSC_TRANSLATION 0x04
+#define FSC_PERMISSION 0x0c
 #define ISS_WNR (1u << 6) /* data abort caused by a write */
 #define ISS_CM (1u << 8) /* data abort from cache maintenance */
 #define ISS_FNV (1u << 10) /* FAR is not valid */
@@ -134,7 +141,14 @@ static void sync_decode(const struct trap_frame *tf, struct fault_info *fi, char
 						     "read";
 
 		what = fsc_name(iss & ISS_FSC_MASK, &level);
-		if (level >= 0)
+		/* W^X at work: name the rule that was broken. */
+		if (FSC_TYPE(iss & ISS_FSC_MASK) == FSC_PERMISSION && (!data || iss & ISS_WNR) &&
+		    !(iss & ISS_CM))
+			ksnprintf(buf, size, "%s (%s, level %d)",
+				  data ? "write to read-only memory" :
+					 "instruction fetch from non-executable memory",
+				  what, level);
+		else if (level >= 0)
 			ksnprintf(buf, size, "%s abort: %s, level %d (%s)",
 				  data ? "data" : "instruction", what, level, access);
 		else
@@ -219,17 +233,31 @@ static bool in_text(uintptr_t pc)
  * only in x30, so the walk would skip the caller. We can tell by x30: inside
  * the function the record belongs to, x30 either equals the record's return
  * address or, after a call, points into the faulting function itself.
+ *
+ * The made-up record {x29, x30} must sit on the stack the walk goes on
+ * with, since a backtrace walks up one stack: in the trap frame when that
+ * is on the interrupted stack (a nested trap), else just below the
+ * interrupted sp, which the dying code no longer uses. Only on the way to
+ * kernel_fault; the probes keep a bad sp or fp from faulting again.
  */
-static void frame_prepare_walk(struct trap_frame *tf)
+static void frame_prepare_walk(struct trap_frame *tf, bool other_stack)
 {
-	uintptr_t fp = tf->x[29], lr = tf->x[30], pc_off, lr_off;
+	uintptr_t fp = tf->x[29], lr = tf->x[30], pc_off, lr_off, rec = tf->sp - 16;
 	const char *pc_fn = ksym_lookup(tf->elr, &pc_off);
 	const char *lr_fn = ksym_lookup(lr, &lr_off);
+	uint64_t ret;
 
-	if (!in_text(lr) || (lr & 3) || !pc_fn || pc_fn == lr_fn)
+	/* A pc outside every function (a call through a wild pointer) has its
+	 * caller only in x30, too. */
+	if (!in_text(lr) || (lr & 3) || (pc_fn && pc_fn == lr_fn))
 		return;
-	if (fp && !(fp & 7) && fp >= tf->sp && ((const uintptr_t *)fp)[1] == lr)
+	if (fp && !(fp & 7) && fp >= tf->sp && aarch64_probe_read(fp + 8, &ret) == 0 && ret == lr)
 		return;
+	if (other_stack && !(tf->sp & 15) && aarch64_probe_write(rec, fp) == 0 &&
+	    aarch64_probe_write(rec + 8, lr) == 0) {
+		tf->walk_fp = rec;
+		return;
+	}
 	tf->frame[0] = fp;
 	tf->frame[1] = lr;
 	tf->walk_fp = (uintptr_t)tf->frame;
@@ -249,23 +277,78 @@ static bool local_irq(unsigned int irq)
  * The end of an IRQ (arch.h, "Preemption"). If the scheduler wants the
  * interrupted task off the CPU, return into aarch64_preempt_trampoline
  * (switch.S) instead, with IRQs masked, leaving the interrupted pc and
- * PSTATE at the top of the trap frame, the 16 bytes below the interrupted
- * sp, where the trampoline's frame will have them. Only for IRQs taken at
- * EL1 on SP_EL1, the kernel's own stack; an IRQ cannot interrupt another
+ * PSTATE in this CPU's struct aarch64_percpu for it; the trampoline builds
+ * its frame on the task's own stack, whichever of SP_EL0 (a task) or SP_EL1
+ * (before the trap stack is set) that is. An IRQ cannot interrupt another
  * exception's handler, which runs with IRQs masked, so SPSR.I tells whether
  * the task could be interrupted at all.
  */
 static void irq_exit_preempt(struct trap_frame *tf, unsigned long vector)
 {
 	extern char aarch64_preempt_trampoline[];
+	struct aarch64_percpu *pc = aarch64_percpu_self();
 
-	if (TRAP_GROUP(vector) != TRAP_GROUP_EL1_SPX ||
+	if (TRAP_GROUP(vector) > TRAP_GROUP_EL1_SPX || !pc ||
 	    !sched_preempt_on_irq_exit(!(tf->spsr & DAIF_I)))
 		return;
-	tf->preempt_pc = tf->elr;
-	tf->preempt_spsr = tf->spsr;
+	pc->preempt_pc = tf->elr;
+	pc->preempt_spsr = tf->spsr;
 	tf->elr = (uintptr_t)aarch64_preempt_trampoline;
 	tf->spsr |= DAIF_I;
+}
+
+/* A fault in one of probe.S's probes: resume it with x0 = the syndrome. */
+static bool probe_fixup(struct trap_frame *tf, bool data)
+{
+	extern char aarch64_probe_read_insn[], aarch64_probe_write_insn[];
+	extern char aarch64_probe_fault[], aarch64_probe_exec_ret[];
+
+	if (data && (tf->elr == (uintptr_t)aarch64_probe_read_insn ||
+		     tf->elr == (uintptr_t)aarch64_probe_write_insn)) {
+		tf->elr = (uintptr_t)aarch64_probe_fault;
+	} else if (!data && tf->x[30] == (uintptr_t)aarch64_probe_exec_ret && tf->elr == tf->x[9]) {
+		tf->elr = (uintptr_t)aarch64_probe_exec_ret;
+	} else {
+		return false;
+	}
+	tf->x[0] = tf->esr;
+	return true;
+}
+
+/*
+ * Instruction and data aborts the kernel resolves: a probe's, and a
+ * translation fault (nothing mapped) that kernel_page_fault mapped, such as
+ * a task's stack growing. True when the access can be retried or resumed.
+ */
+static bool abort_handled(struct trap_frame *tf)
+{
+	unsigned int ec = (unsigned int)(tf->esr >> ESR_EC_SHIFT) & ESR_EC_MASK;
+	unsigned int iss = (unsigned int)(tf->esr & ESR_ISS_MASK);
+	bool data = ec == EC_DABT_CUR || ec == EC_DABT_LOWER;
+
+	if (!data && ec != EC_IABT_CUR && ec != EC_IABT_LOWER)
+		return false;
+	if (probe_fixup(tf, data))
+		return true;
+	if (FSC_TYPE(iss & ISS_FSC_MASK) != FSC_TRANSLATION || (iss & ISS_FNV))
+		return false;
+	return kernel_page_fault(tf, tf->far, data && (iss & ISS_WNR) && !(iss & ISS_CM), !data);
+}
+
+/* A nested trap found the trap stack used up (vectors.S) and moved to the
+ * emergency stack: report it. The frame's sp is the overflowing one. */
+static __attribute__((noreturn)) void trap_stack_overflow(struct trap_frame *tf)
+{
+	const struct aarch64_percpu *pc = aarch64_percpu_self();
+	char cause[160], what[80];
+	struct fault_info fi;
+
+	sync_decode(tf, &fi, what, sizeof(what));
+	ksnprintf(cause, sizeof(cause), "trap stack overflow (stack %p-%p): %s",
+		  (void *)pc->trap_lo, (void *)pc->trap_top, what);
+	fi.cause = cause;
+	frame_prepare_walk(tf, true);
+	kernel_fault(tf, &fi);
 }
 
 void aarch64_trap(struct trap_frame *tf, unsigned long vector)
@@ -274,11 +357,15 @@ void aarch64_trap(struct trap_frame *tf, unsigned long vector)
 	struct fault_info fi = { 0 };
 	char what[80], cause[112];
 
+	if (vector & TRAP_OVERFLOW)
+		trap_stack_overflow(tf);
 	if (kind == TRAP_IRQ && irqchip) {
 		irqchip_dispatch(local_irq);
 		irq_exit_preempt(tf, vector);
 		return;
 	}
+	if (kind == TRAP_SYNC && abort_handled(tf))
+		return;
 	if (kind == TRAP_SYNC) {
 		sync_decode(tf, &fi, what, sizeof(what));
 	} else {
@@ -289,14 +376,12 @@ void aarch64_trap(struct trap_frame *tf, unsigned long vector)
 			  kind == TRAP_FIQ ? "FIQ" :
 					     "SError (asynchronous external abort)");
 	}
-	/* The kernel runs at EL1 on SP_EL1, so the other vector groups mean
-	 * something switched stacks or levels behind our back. */
+	/* The kernel runs at EL1, so the EL0 vector groups mean something
+	 * switched levels behind our back. */
 	ksnprintf(cause, sizeof(cause), "%s%s", what,
-		  TRAP_GROUP(vector) == TRAP_GROUP_EL1_SPX ? "" :
-		  TRAP_GROUP(vector) == TRAP_GROUP_EL1_SP0 ? " (on SP_EL0)" :
-							     " (from EL0)");
+		  TRAP_GROUP(vector) <= TRAP_GROUP_EL1_SPX ? "" : " (from EL0)");
 	fi.cause = cause;
-	frame_prepare_walk(tf);
+	frame_prepare_walk(tf, TRAP_GROUP(vector) != TRAP_GROUP_EL1_SPX);
 	kernel_fault(tf, &fi);
 }
 
@@ -331,4 +416,49 @@ bool arch_frame_next(uintptr_t *fp, uintptr_t *pc, uintptr_t lo, uintptr_t hi)
 	*pc = ((const uintptr_t *)f)[1];
 	*fp = ((const uintptr_t *)f)[0];
 	return true;
+}
+
+/* ---- per-CPU state and the trap stack ---- */
+
+/* The emergency stack a trap stack overflow is reported on: printing, the
+ * backtrace and the task dump, on a CPU that may have no other. */
+#define EMERG_PAGES 4
+
+static struct aarch64_percpu percpus[MAX_CPUS];
+
+void aarch64_percpu_init(unsigned int idx)
+{
+	__asm__ __volatile__("msr tpidrro_el0, %0" ::"r"(&percpus[idx]) : "memory");
+}
+
+void arch_cpu_set_trap_stack(uintptr_t lo, uintptr_t top)
+{
+	struct aarch64_percpu *pc = aarch64_percpu_self();
+
+	BUG_ON(!pc || (top & 15) || top - lo <= TF_SIZE);
+	if (!pc->emerg_top) {
+		paddr_t pa = mm_pages_alloc(EMERG_PAGES);
+
+		if (!pa)
+			panic("no memory for CPU %u's emergency stack", this_cpu()->idx);
+		pc->emerg_top = (uintptr_t)mm_va(pa) + EMERG_PAGES * PAGE_SIZE;
+	}
+	pc->trap_lo = lo;
+	pc->trap_top = top;
+	/* A nested trap must find room for its frame above the guard. The check is
+	 * armed only once SP_EL1 is this stack, so that nothing on the boot stack
+	 * looks like an overflow. */
+	pc->trap_limit = 0;
+	aarch64_set_trap_sp(top);
+	pc->trap_limit = lo + TF_SIZE;
+}
+
+void arch_debug_trap_stack_overflow(void)
+{
+	const struct aarch64_percpu *pc = aarch64_percpu_self();
+
+	if (!pc || !pc->trap_limit)
+		panic("arch_debug_trap_stack_overflow: this CPU has no trap stack");
+	/* A handler whose frames reached the guard page: sp just above it. */
+	aarch64_store_below(pc->trap_lo + 64);
 }

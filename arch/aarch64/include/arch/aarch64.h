@@ -26,12 +26,6 @@ struct trap_frame {
 	 * a frame record (see arch_frame_fp); 0 means the saved x29. */
 	uint64_t walk_fp;
 	uint64_t pad;
-	/* When trap.c preempts the interrupted task: its pc and PSTATE, for
-	 * aarch64_preempt_trampoline. These are the last 16 bytes below the
-	 * interrupted sp, the top of the trampoline's frame (PF_ELR, PF_SPSR
-	 * in asm_offsets.h). */
-	uint64_t preempt_pc;
-	uint64_t preempt_spsr;
 };
 #endif
 
@@ -44,9 +38,7 @@ struct trap_frame {
 #define TF_FAR 280
 #define TF_FRAME 288
 #define TF_WALK_FP 304
-#define TF_PREEMPT_PC 320
-#define TF_PREEMPT_SPSR 328
-#define TF_SIZE 336 /* a multiple of 16: sp stays aligned */
+#define TF_SIZE 320 /* a multiple of 16: sp stays aligned */
 
 /* Which vector was taken: its offset in the table divided by 0x80 (Arm ARM, "Exception
  * vectors"). The low two bits are the kind, the next two the group. */
@@ -56,22 +48,87 @@ struct trap_frame {
 #define TRAP_SERROR 3
 #define TRAP_KIND(v) ((v)&3)
 #define TRAP_GROUP(v) ((v) >> 2)
-#define TRAP_GROUP_EL1_SP0 0 /* taken at EL1 while on SP_EL0 */
-#define TRAP_GROUP_EL1_SPX 1 /* taken at EL1 on SP_EL1: the kernel's own */
+#define TRAP_GROUP_EL1_SP0 0 /* taken at EL1 on SP_EL0: tasks and the scheduler */
+#define TRAP_GROUP_EL1_SPX 1 /* taken at EL1 on SP_EL1: a nested trap, or early boot */
 #define TRAP_GROUP_EL0_A64 2 /* from AArch64 EL0 */
 #define TRAP_GROUP_EL0_A32 3 /* from AArch32 EL0 */
+/* Added to the vector number when a nested trap found the trap stack overflowed and moved
+ * to the emergency stack (vectors.S). */
+#define TRAP_OVERFLOW 16
+
+/* struct aarch64_percpu, for vectors.S and switch.S (checked in trap.c). */
+#define PCPU_TRAP_LIMIT 0
+#define PCPU_EMERG_TOP 8
+#define PCPU_PREEMPT_PC 16
+#define PCPU_PREEMPT_SPSR 24
 
 /* The SGI (software-generated interrupt, GIC INTIDs 0-15) that arch_ipi_send raises. */
 #define AARCH64_IPI_SGI 1
 
 #ifndef __ASSEMBLY__
-/* The translation setup of the boot CPU, which every CPU loads (mmu.c fills it in; offsets
- * MMU_REGS_* in asm_offsets.h). Written with the MMU off and never again, so that secondary
- * CPUs can read it with their MMU still off. */
+/*
+ * What the exception vectors and the preemption trampoline need of this CPU, reached through
+ * TPIDRRO_EL0 (no EL0 code exists to read it; TPIDR_EL0 is the vectors' scratch register).
+ * Tasks and the scheduler run on SP_EL0, so every trap from them lands on SP_EL1, the CPU's
+ * trap stack, by hardware.
+ */
+struct aarch64_percpu {
+	/* A trap taken on SP_EL1 below this sp has overflowed the trap stack (0: not checked,
+	 * before arch_cpu_set_trap_stack and after an overflow). */
+	uint64_t trap_limit;
+	uint64_t emerg_top; /* the emergency stack an overflow is reported on */
+	/* The pc and PSTATE a preempted task resumes at, from the IRQ exit to
+	 * aarch64_preempt_trampoline, which reads them with IRQs still masked. */
+	uint64_t preempt_pc, preempt_spsr;
+	uint64_t trap_lo, trap_top; /* the trap stack, for reports */
+};
+
+/* trap.c: this CPU's struct aarch64_percpu (TPIDRRO_EL0). */
+static inline struct aarch64_percpu *aarch64_percpu_self(void)
+{
+	struct aarch64_percpu *p;
+
+	__asm__ __volatile__("mrs %0, tpidrro_el0" : "=r"(p));
+	return p;
+}
+
+/* trap.c: point TPIDRRO_EL0 at CPU `idx`'s struct aarch64_percpu. Interrupts off. */
+void aarch64_percpu_init(unsigned int idx);
+
+/* The translation setup that every CPU loads (mmu_boot.c fills it in with the MMU off,
+ * arch_mmu_init rewrites TCR and TTBR0 for the final tables; offsets MMU_REGS_* in
+ * asm_offsets.h). Kept clean to memory, so that secondary CPUs can read it with their MMU
+ * still off. */
 struct mmu_regs {
 	uint64_t mair, tcr, ttbr0, sctlr;
 };
 extern struct mmu_regs mmu_regs;
+
+/* entry.S: switch this CPU to new translation tables whose walk starts at another level
+ * (TCR.T0SZ changes), by turning the MMU off for the few instructions in between; the code
+ * runs identity mapped in both. Interrupts off. */
+void aarch64_mmu_switch(uint64_t ttbr0, uint64_t tcr);
+
+/* mmu.c: the leaf descriptor that maps `va` (and its level in *level), or 0. */
+uint64_t aarch64_mmu_lookup(uintptr_t va, int *level);
+
+/* mmu.c: how many zeroed pages wait in the pool that stack-region tables come from (for
+ * tests that count free memory). */
+unsigned int aarch64_mmu_spare_tables(void);
+
+/* probe.S: an 8-byte read or write at `addr`, or a call to the `ret` instruction at `addr`,
+ * that returns 0, or ESR_EL1 when it faulted (trap.c resumes it instead of reporting). For
+ * tests, and for the fault report, which must not fault again on a wild pointer. */
+uint64_t aarch64_probe_read(uintptr_t addr, uint64_t *val);
+uint64_t aarch64_probe_write(uintptr_t addr, uint64_t val);
+uint64_t aarch64_probe_exec(uintptr_t addr);
+
+/* vectors.S: make SP_EL1 (where traps land) `top`, and go on running on SP_EL0 with the
+ * stack pointer the caller had. Interrupts off. */
+void aarch64_set_trap_sp(uintptr_t top);
+
+/* vectors.S: run on SP_EL1 at `sp` and store below it. For arch_debug_trap_stack_overflow. */
+__attribute__((noreturn)) void aarch64_store_below(uintptr_t sp);
 
 /* entry.S: load `r` into this CPU's MAIR, TCR, TTBR0 and SCTLR (MMU and caches on) after
  * discarding stale TLB entries. Uses no stack. Called with the MMU off. */
