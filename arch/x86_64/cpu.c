@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
  * x86_64: CPU setup, for the boot CPU and for each secondary one (GDT, a
- * TSS per CPU with its IST stacks, IDT, FPU/SSE/AVX, page tables, local
- * APIC), the COM1 console, idling and power off.
+ * TSS per CPU with its IST stacks, IDT, FPU/SSE/AVX, boot page tables,
+ * local APIC), the trap stack, the COM1 console, idling and power off.
  */
 #include <arch.h>
 #include <arch/x86.h>
@@ -11,9 +11,14 @@
 #include <drivers/ns16550_pio.h>
 #include <kernel/boot_info.h>
 #include <kernel/console.h>
+#include <kernel/mm.h>
 #include "x86_64.h"
 
 const char arch_name[] = "x86_64";
+
+/* How far below the trap stack arch_cpu_set_trap_stack looks for the end
+ * of its guard (kernel/stack.h's STACK_GUARD). */
+#define TRAP_GUARD_MAX (64 * 1024)
 
 _Static_assert(sizeof(struct tss) == 104, "64-bit TSS layout");
 
@@ -31,7 +36,7 @@ uint32_t x86_xsave_size;
 
 /*
  * Load the GDT on this CPU, CPU number `idx`, with a TSS of its own whose
- * IST stacks are pc->ist. The GDT is shared: each CPU only writes its own
+ * IST stacks are pc->ist_top. The GDT is shared: each CPU only writes its own
  * TSS descriptor. Loading GS clears its base on some CPUs, so the per-CPU
  * pointer is set again afterwards.
  */
@@ -46,7 +51,7 @@ static void gdt_load(struct x86_percpu *pc, unsigned int idx)
 	} __attribute__((packed)) gdtr = { sizeof(gdt) - 1, (uintptr_t)gdt };
 
 	for (unsigned int i = 0; i < X86_IST_STACKS; i++)
-		tss->ist[i] = (uintptr_t)pc->ist + (i + 1) * X86_IST_STACK_SIZE;
+		tss->ist[i] = pc->ist_top[i];
 	tss->iomap_base = sizeof(*tss); /* no I/O permission bitmap */
 
 	gdt[X86_KERNEL_CS / 8] = GDT_CODE64;
@@ -153,7 +158,12 @@ void arch_cpu_init(const struct boot_info *bi)
 	struct x86_percpu *pc = &x86_percpus[0];
 
 	fpu_init();
-	pc->ist = boot_ist_stacks;
+	/* Until arch_mmu_init and arch_cpu_set_trap_stack replace them with
+	 * guarded ones: stacks in .bss. */
+	for (unsigned int i = 0; i < X86_IST_STACKS; i++)
+		pc->ist_top[i] = (uintptr_t)boot_ist_stacks + (i + 1) * X86_IST_STACK_SIZE;
+	pc->exc_hi = pc->ist_top[X86_IST_EXC - 1];
+	pc->exc_lo = pc->exc_hi - X86_IST_STACK_SIZE;
 	gdt_load(pc, 0);
 	x86_idt_init();
 	acpi_init(bi->acpi_rsdp); /* done already by the boot stub: a no-op */
@@ -177,11 +187,38 @@ void x86_cpu_init_secondary(unsigned int idx)
 	arch_timer_init(NULL); /* the boot CPU's calibration holds for all */
 }
 
+/*
+ * Interrupts go to X86_IST_IRQ, which becomes [lo, top). They never nest
+ * (every gate clears IF, and no handler sets it), and exceptions have a
+ * stack of their own (X86_IST_EXC), so no trap ever arrives on this stack
+ * while it is in use. The guard below lo, for trap.c to recognise an
+ * overflow, is the run of unmapped pages there, read from the page tables.
+ */
+void arch_cpu_set_trap_stack(uintptr_t lo, uintptr_t top)
+{
+	struct x86_percpu *pc = x86_this_percpu();
+	uintptr_t guard = lo;
+	uint64_t size;
+
+	while (lo - guard < TRAP_GUARD_MAX && !x86_mmu_lookup(guard - PAGE_SIZE, &size))
+		guard -= PAGE_SIZE;
+	pc->trap_guard_lo = guard;
+	pc->trap_lo = lo;
+	pc->trap_hi = top;
+	pc->ist_top[X86_IST_IRQ - 1] = top;
+	pc->tss.ist[X86_IST_IRQ - 1] = top;
+}
+
 void arch_cpu_wait_irq(void)
 {
+	struct x86_percpu *pc = x86_this_percpu();
+
+	/* Halted, it takes TLB shootdowns lazily (mmu.c). */
+	__atomic_store_n(&pc->tlb_state, X86_TLB_IDLE, __ATOMIC_RELEASE);
 	/* STI takes effect after the next instruction, so no interrupt can
 	 * slip in between it and HLT (SDM vol. 2 "STI"). */
 	__asm__ __volatile__("sti; hlt; cli" ::: "memory");
+	x86_tlb_wakeup(pc);
 }
 
 /* QEMU's isa-debug-exit device (added by `make run`): QEMU exits with

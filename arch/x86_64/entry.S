@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * x86_64: the image's first instructions (its PE entry point), the switch
- * to the boot stack, and the first instructions of the other CPUs (the
- * real-mode start-up trampoline).
+ * x86_64: the image's first instructions (its PE entry point), switches
+ * to the boot stack and to other stacks, and the first instructions of the
+ * other CPUs (the real-mode start-up trampoline).
  */
 #include <arch/asm.h>
 #include "asm_offsets.h"
@@ -64,6 +64,26 @@ FUNC(x86_call_on_boot_stack)
 	call	*%rax
 	ud2				/* fn returned */
 END(x86_call_on_boot_stack)
+
+/*
+ * void x86_call_on_stack(void (*fn)(void *arg), void *arg, uintptr_t top);
+ *
+ * Call fn(arg) on the stack ending at `top`, and return to the caller's
+ * stack. rbp still points to this function's frame record on the old
+ * stack when fn is entered, so that a backtrace from fn reaches the caller.
+ */
+FUNC(x86_call_on_stack)
+	pushq	%rbp
+	movq	%rsp, %rbp
+	andq	$-16, %rdx
+	movq	%rdx, %rsp
+	movq	%rdi, %rax
+	movq	%rsi, %rdi
+	call	*%rax
+	movq	%rbp, %rsp
+	popq	%rbp
+	ret
+END(x86_call_on_stack)
 
 /*
  * The start-up trampoline of a secondary CPU (SDM vol. 3 §8.4.4, §9.8, §9.9).

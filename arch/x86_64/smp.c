@@ -6,7 +6,6 @@
  */
 #include <errno.h>
 #include <stddef.h>
-#include <stdlib.h>
 
 #include <arch.h>
 #include <arch/x86.h>
@@ -63,8 +62,6 @@ _Static_assert(AP_BOOT_OFF + AP_BOOT_SIZE <= X86_AP_TRAMPOLINE_SIZE, "x86_ap_boo
 #define INIT_DELAY_MS 10
 #define SIPI_DELAY_US 200
 
-#define IST_BYTES (X86_IST_STACKS * X86_IST_STACK_SIZE)
-
 struct x86_percpu x86_percpus[MAX_CPUS];
 paddr_t x86_ap_trampoline_page; /* set by the boot stub */
 static bool trampoline_ready;
@@ -100,27 +97,6 @@ void arch_ctx_init(struct arch_context *ctx, uintptr_t stack_lo, uintptr_t stack
 	ctx->r15 = 0;
 	ctx->mxcsr = 0x1f80; /* the ABI's initial state: exceptions masked, round to nearest */
 	ctx->fpucw = 0x37f;
-}
-
-/*
- * The IST stacks of every secondary CPU, from the heap, all at once on the
- * first call of arch_cpu_start: then no other CPU runs yet. Later, tasks
- * on the CPUs already started use the heap too, and this caller is no task
- * (it runs before the scheduler on the boot CPU), so it must not wait for
- * the heap's lock.
- */
-static void ist_alloc(void)
-{
-	static bool done;
-	char *pool;
-
-	if (done)
-		return;
-	done = true;
-	if (ncpus < 2 || !(pool = malloc((ncpus - 1) * (size_t)IST_BYTES)))
-		return; /* arch_cpu_start reports -ENOMEM */
-	for (unsigned int i = 1; i < ncpus; i++)
-		x86_percpus[i].ist = pool + (i - 1) * (size_t)IST_BYTES;
 }
 
 /* Busy-wait until `us` microseconds after TSC value t0 (the TSC is
@@ -164,7 +140,7 @@ void x86_smp_init(const struct boot_info *bi)
 	BUG_ON(size > AP_PML4_OFF); /* the code outgrew its page */
 	/* A start-up IPI's vector is the page number, below 1 MiB. */
 	if (page & 0xfff || page + X86_AP_TRAMPOLINE_SIZE > 0x100000) {
-		printk("smp: the start-up trampoline at %#llx is not usable; one CPU only\n",
+		printk("smp: the start-up trampoline at 0x%llx is not usable; one CPU only\n",
 		       (unsigned long long)page);
 		return;
 	}
@@ -190,9 +166,11 @@ int arch_cpu_start(unsigned int idx, uint64_t hwid, uintptr_t stack_top, struct 
 		return -EINVAL;
 	if (!trampoline_ready)
 		return -ENODEV;
-	ist_alloc();
-	if (!pc->ist)
+	/* Its exception stacks; interrupts stay off until kernel_secondary_main
+	 * gives it a trap stack, so the interrupt slot only needs to be valid. */
+	if (!pc->ist_top[X86_IST_EXC - 1] && x86_arch_stacks_alloc(idx) < 0)
 		return -ENOMEM;
+	pc->ist_top[X86_IST_IRQ - 1] = pc->ist_top[X86_IST_EXC - 1];
 	pc->apic_id = (uint32_t)hwid;
 
 	/* The tables are identity-mapped: CR3's address is a pointer. */

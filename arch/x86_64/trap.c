@@ -5,15 +5,28 @@
  * kernel_timer_tick(), other vectors go to kernel_irq().
  *
  * Every vector runs on an IST stack (SDM vol. 3 §6.14.5), never on the
- * interrupted one: external interrupts on X86_IST_IRQ, exceptions on
- * X86_IST_EXC, and #DF, NMI and #MC on stacks of their own because they can
- * arrive inside another handler. This keeps a task's stack untouched, which
- * matters twice: a fault on a task's guard page (a full stack) still has a
- * stack to run on, and leaf functions of the host's libgcc, which the image
- * links and which is built with the SysV red zone, keep the 128 bytes below
- * their stack pointer. Handlers run with interrupts disabled, so one stack
- * per kind per CPU is enough; a fault inside an exception handler reuses
- * X86_IST_EXC from its top, which is fine because such a fault is fatal.
+ * interrupted one, because a task's stack grows by page faults and may end
+ * at an unmapped page:
+ *  - external interrupts on X86_IST_IRQ, the kernel's per-CPU trap stack
+ *    (arch_cpu_set_trap_stack);
+ *  - every other exception, page faults included, on X86_IST_EXC, the
+ *    arch's exception stack (mmu.c);
+ *  - #DF, NMI and #MC on stacks of their own, because they can arrive
+ *    inside another handler.
+ * The CPU switches to an IST stack at its top even when already on it, so
+ * a trap must never arrive on the stack it would use while that is in use.
+ * Interrupts cannot: every gate clears IF and no handler sets it. An
+ * exception inside an interrupt handler (say a page fault of the stack the
+ * preemption code writes to) lands on the exception stack and returns. An
+ * exception inside an exception handler has overwritten its own outer
+ * frame: it is reported, never returned from, on the #DF stack
+ * (nested_fault). The arch's stacks and the trap stack have unmapped guard
+ * pages below them, so an overflow of any of them is a page fault that
+ * names it.
+ *
+ * Leaf functions of the host's libgcc, which the image links and which is
+ * built with the SysV red zone, keep the 128 bytes below their stack
+ * pointer: the interrupted stack is never written below it.
  *
  * Interrupt-entry C code is built with -mgeneral-regs-only (arch.mk), so
  * vectors.S saves no SSE state: the interrupted task's XMM registers are
@@ -27,6 +40,8 @@
 #include <arch/x86.h>
 #include <drivers/lapic.h>
 #include <kernel/ksym.h>
+#include <kernel/mm.h>
+#include <kernel/panic.h>
 #include <kernel/printk.h>
 #include <kernel/sched.h>
 #include "x86_64.h"
@@ -221,19 +236,26 @@ static bool fault_operand(const struct trap_frame *tf, uint64_t *ea)
 	return true;
 }
 
+/* Page-fault error code bits (SDM vol. 3 §4.7). */
+#define PF_PRESENT (1u << 0)
+#define PF_WRITE (1u << 1)
+#define PF_RSVD (1u << 3)
+#define PF_FETCH (1u << 4)
+#define PF_PK (1u << 5)
+
 static const char *page_fault_cause(uint64_t err)
 {
-	bool present = err & 1, write = err & 2, fetch = err & 16;
+	bool present = err & PF_PRESENT, write = err & PF_WRITE, fetch = err & PF_FETCH;
 
-	if (err & 8)
+	if (err & PF_RSVD)
 		return "page fault: reserved bit set in a page-table entry";
-	if (err & 32)
+	if (err & PF_PK)
 		return "page fault: protection-key violation";
 	if (fetch)
-		return present ? "page fault: execute of a non-executable page" :
+		return present ? "page fault: instruction fetch from non-executable memory" :
 				 "page fault: execute of an unmapped address";
 	if (write)
-		return present ? "page fault: write to a read-only page" :
+		return present ? "page fault: write to read-only memory" :
 				 "page fault: write to an unmapped address";
 	return present ? "page fault: read of a protected page" :
 			 "page fault: read of an unmapped address";
@@ -270,7 +292,8 @@ static const char *const exception_names[32] = {
  * Backtraces follow the rbp chain, which misses the caller of a function
  * that has no frame record at the faulting instruction: one that has not
  * run its prologue yet, or that gcc built without one (a leaf that never
- * returns, such as a __builtin_trap()). For such a fatal fault, when [rsp]
+ * returns, such as a __builtin_trap()), or a call to data, which never
+ * runs at all (a W^X fault). For such a fatal fault, when [rsp]
  * is a return address from a call to this very function, write the missing
  * record {rbp, return address} just below rsp and start the walk there.
  * The interrupted stack is dead, so writing to it is harmless.
@@ -283,7 +306,7 @@ static bool in_text(uintptr_t a)
 	return a >= (uintptr_t)__text_start && a < (uintptr_t)__etext;
 }
 
-/* Whether `ret` follows a direct call to `fn`, or a call through a register. */
+/* Whether `ret` follows a direct call to `fn`, or an indirect call. */
 static bool returns_from_call_to(uintptr_t ret, uintptr_t fn)
 {
 	const uint8_t *p = (const uint8_t *)ret;
@@ -295,7 +318,14 @@ static bool returns_from_call_to(uintptr_t ret, uintptr_t fn)
 		memcpy(&rel, p - 4, sizeof(rel));
 		return ret + (uintptr_t)(intptr_t)rel == fn;
 	}
-	return p[-2] == 0xff && (p[-1] & 0xf8) == 0xd0; /* call *%reg, REX.B or not */
+	/* Indirect calls, FF /2 (SDM vol. 2 "CALL"): through a register, or
+	 * through memory at [reg], [reg + disp8] or [reg + disp32], without
+	 * or with a SIB byte. */
+	return (p[-2] == 0xff && (p[-1] & 0xf8) == 0xd0) ||
+	       (p[-2] == 0xff && (p[-1] & 0xf8) == 0x10 && (p[-1] & 7) != 4 && (p[-1] & 7) != 5) ||
+	       (p[-3] == 0xff && (p[-2] & 0xf8) == 0x50 && (p[-2] & 7) != 4) ||
+	       (p[-4] == 0xff && p[-3] == 0x54) ||
+	       (p[-6] == 0xff && (p[-5] & 0xf8) == 0x90 && (p[-5] & 7) != 4);
 }
 
 static bool stack_writable(uintptr_t a)
@@ -305,11 +335,30 @@ static bool stack_writable(uintptr_t a)
 	return (x86_mmu_lookup(a, &size) & (PTE_P | PTE_W)) == (PTE_P | PTE_W);
 }
 
+/* When [rsp] returns from a call to `fn`, write {rbp, [rsp]} below rsp
+ * and start the walk there. */
+static void frame_below_sp(const struct trap_frame *tf, uintptr_t fn)
+{
+	uintptr_t *sp = (uintptr_t *)tf->rsp;
+
+	if ((tf->rsp & 7) || !stack_writable(tf->rsp - 8) || !stack_writable(tf->rsp) ||
+	    !returns_from_call_to(sp[0], fn))
+		return;
+	sp[-1] = tf->rbp;
+	fatal_fp = tf->rsp - 8;
+	fatal_tf = tf;
+}
+
 static void fault_frame(const struct trap_frame *tf)
 {
 	uintptr_t off, fn;
 
-	if (!in_text(tf->rip) || !ksym_lookup(tf->rip, &off))
+	/* A call to data or through a wild pointer: the caller is at [rsp]. */
+	if (!in_text(tf->rip)) {
+		frame_below_sp(tf, tf->rip);
+		return;
+	}
+	if (!ksym_lookup(tf->rip, &off))
 		return;
 	fn = tf->rip - off;
 
@@ -321,41 +370,35 @@ static void fault_frame(const struct trap_frame *tf)
 		return; /* rbp is this function's frame */
 	if (push_rbp && off == 1) {
 		fatal_fp = tf->rsp; /* [rsp] = the caller's rbp, [rsp + 8] = return address */
+		fatal_tf = tf;
 	} else if (off == 0 || !push_rbp) {
-		uintptr_t *sp = (uintptr_t *)tf->rsp;
-
-		if ((tf->rsp & 7) || !stack_writable(tf->rsp - 8) || !stack_writable(tf->rsp) ||
-		    !returns_from_call_to(sp[0], fn))
-			return;
-		sp[-1] = tf->rbp;
-		fatal_fp = tf->rsp - 8;
-	} else {
-		return;
+		frame_below_sp(tf, fn);
 	}
-	fatal_tf = tf;
 }
 
-static __noreturn void fault(struct trap_frame *tf)
+/* The words for exception tf->vector; `cause` holds them when they need
+ * formatting. cr2 is the page-fault address. */
+static void describe(const struct trap_frame *tf, uint64_t cr2, struct fault_info *fi, char *cause,
+		     size_t size)
 {
 	unsigned int v = (unsigned int)tf->vector;
 	const char *name = exception_names[v] ? exception_names[v] : "reserved exception";
-	struct fault_info fi = { .cause = name };
-	char cause[96];
 	uint64_t ea;
 
+	*fi = (struct fault_info){ .cause = name };
 	switch (v) {
 	case X86_PF:
-		fi.cause = page_fault_cause(tf->error);
-		fi.addr = x86_read_cr2();
-		fi.has_addr = true;
+		fi->cause = page_fault_cause(tf->error);
+		fi->addr = cr2;
+		fi->has_addr = true;
 		break;
 	case X86_GP:
 	case X86_SS:
 		if (tf->error == 0 && fault_operand(tf, &ea) && !canonical(ea)) {
-			ksnprintf(cause, sizeof(cause), "%s: non-canonical address", name);
-			fi.cause = cause;
-			fi.addr = ea;
-			fi.has_addr = true;
+			ksnprintf(cause, size, "%s: non-canonical address", name);
+			fi->cause = cause;
+			fi->addr = ea;
+			fi->has_addr = true;
 			break;
 		}
 		/* fall through */
@@ -363,14 +406,90 @@ static __noreturn void fault(struct trap_frame *tf)
 	case X86_NP:
 	case X86_CP:
 		if (tf->error) {
-			ksnprintf(cause, sizeof(cause), "%s (error code 0x%llx)", name,
+			ksnprintf(cause, size, "%s (error code 0x%llx)", name,
 				  (unsigned long long)tf->error);
-			fi.cause = cause;
+			fi->cause = cause;
 		}
 		break;
 	}
+}
+
+static __noreturn void fault(struct trap_frame *tf, uint64_t cr2)
+{
+	struct fault_info fi;
+	char cause[96];
+
+	describe(tf, cr2, &fi, cause, sizeof(cause));
 	fault_frame(tf);
 	kernel_fault(tf, &fi);
+}
+
+/* An overflow of a stack whose guard [guard_lo, lo) holds the fault
+ * address: what overflowed is `what`. */
+static __noreturn void stack_overflow(struct trap_frame *tf, uint64_t cr2, const char *what)
+{
+	struct fault_info fi = { .addr = cr2, .has_addr = true };
+	char cause[96];
+
+	ksnprintf(cause, sizeof(cause), "%s overflow on CPU %u", what,
+		  (unsigned int)(x86_this_percpu() - x86_percpus));
+	fi.cause = cause;
+	kernel_fault(tf, &fi);
+}
+
+struct nested {
+	struct trap_frame *tf;
+	uint64_t cr2;
+};
+
+/* An exception taken on the exception stack, reported from the #DF stack
+ * so as not to overwrite the frames the backtrace walks. */
+static void nested_fault(void *arg)
+{
+	const struct nested *n = arg;
+	struct x86_percpu *pc = x86_this_percpu();
+	struct fault_info fi;
+	char cause[96], both[160];
+
+	if (n->tf->vector == X86_PF && n->cr2 >= pc->exc_lo - PAGE_SIZE && n->cr2 < pc->exc_lo)
+		stack_overflow(n->tf, n->cr2, "exception stack");
+	describe(n->tf, n->cr2, &fi, cause, sizeof(cause));
+	ksnprintf(both, sizeof(both), "%s, while handling an exception", fi.cause);
+	fi.cause = both;
+	kernel_fault(n->tf, &fi);
+}
+
+/*
+ * A page fault: a missing page goes to the kernel (a task's stack grows),
+ * except the guard of the trap stack, which has overflowed. Returns true
+ * when the access is to be retried.
+ */
+static bool page_fault(struct trap_frame *tf, uint64_t cr2)
+{
+	struct x86_percpu *pc = x86_this_percpu();
+
+	if (tf->error & (PF_PRESENT | PF_RSVD))
+		return false; /* permissions: fatal */
+	if (pc->trap_lo && cr2 >= pc->trap_guard_lo && cr2 < pc->trap_lo)
+		stack_overflow(tf, cr2, "trap stack");
+	return kernel_page_fault(tf, cr2, tf->error & PF_WRITE, tf->error & PF_FETCH);
+}
+
+static void exception(struct trap_frame *tf)
+{
+	unsigned int v = (unsigned int)tf->vector;
+	uint64_t cr2 = v == X86_PF ? x86_read_cr2() : 0;
+	struct x86_percpu *pc = x86_this_percpu();
+
+	if (vector_ist(v) == X86_IST_EXC && tf->rsp >= pc->exc_lo - PAGE_SIZE &&
+	    tf->rsp < pc->exc_hi) {
+		struct nested n = { tf, cr2 };
+
+		x86_call_on_stack(nested_fault, &n, pc->ist_top[X86_IST_DF - 1]);
+	}
+	if (v == X86_PF && page_fault(tf, cr2))
+		return;
+	fault(tf, cr2);
 }
 
 /*
@@ -385,7 +504,13 @@ static __noreturn void fault(struct trap_frame *tf)
 static void preempt_inject(struct trap_frame *tf)
 {
 	uint64_t *sp = (uint64_t *)(tf->rsp - 128 - 8);
+	uint64_t size;
 
+	/* The task's stack may not reach that far down yet: grow it here, as
+	 * the task's own push would have, rather than fault in this handler.
+	 * If the kernel declines, the write below faults and is reported. */
+	if (!(x86_mmu_lookup((uintptr_t)sp, &size) & PTE_P))
+		kernel_page_fault(tf, (uintptr_t)sp, true, false);
 	*sp = tf->rip;
 	tf->rsp = (uintptr_t)sp;
 	tf->rip = (uintptr_t)x86_preempt_trampoline;
@@ -394,15 +519,24 @@ static void preempt_inject(struct trap_frame *tf)
 void x86_trap(struct trap_frame *tf)
 {
 	unsigned int v = (unsigned int)tf->vector;
+	struct x86_percpu *pc = x86_this_percpu();
 
-	if (v < 32)
-		fault(tf);
+	/* Taken in HLT: catch up on the shootdowns skipped meanwhile. */
+	if (__atomic_load_n(&pc->tlb_state, __ATOMIC_RELAXED) != X86_TLB_RUNNING)
+		x86_tlb_wakeup(pc);
+
+	if (v < 32) {
+		exception(tf);
+		return;
+	}
 	if (v == X86_VEC_SPURIOUS)
 		return; /* a spurious interrupt takes no EOI (SDM vol. 3 §10.9) */
 	if (v == X86_VEC_TIMER)
 		x86_timer_irq();
 	else if (v == X86_VEC_IPI)
 		kernel_ipi();
+	else if (v == X86_VEC_SHOOTDOWN)
+		x86_tlb_shootdown_serve();
 	else
 		kernel_irq(v);
 	lapic_eoi();
@@ -455,4 +589,33 @@ bool arch_frame_next(uintptr_t *fp, uintptr_t *pc, uintptr_t lo, uintptr_t hi)
 	*pc = ((uintptr_t *)f)[1];
 	*fp = ((uintptr_t *)f)[0];
 	return true;
+}
+
+/* ---- for the trap-stack overflow test ---- */
+
+static void (*volatile overflow_next)(void *);
+
+static void overflow_recurse(void *arg)
+{
+	volatile char pad[256];
+
+	pad[0] = 1;
+	overflow_next(arg);
+	pad[1] = pad[0];
+}
+
+/* Run, as an interrupt handler does, on this CPU's trap stack, and recurse
+ * until it overflows into its guard: page_fault reports it. */
+void arch_debug_trap_stack_overflow(void)
+{
+	struct x86_percpu *pc;
+
+	arch_irq_disable();
+	pc = x86_this_percpu();
+	if (!pc->trap_lo)
+		panic("arch_debug_trap_stack_overflow: CPU %u has no trap stack",
+		      (unsigned int)(pc - x86_percpus));
+	overflow_next = overflow_recurse;
+	x86_call_on_stack(overflow_recurse, NULL, pc->trap_hi);
+	panic("arch_debug_trap_stack_overflow: the trap stack did not overflow");
 }

@@ -10,14 +10,20 @@
 #define X86_TSS_SEL(idx) (0x18 + 16 * (idx))
 
 /* Interrupt stack table slots (TSS.IST1..7, SDM vol. 3 §6.14.5). Every
- * vector runs on one: see the comment at the top of trap.c. */
-#define X86_IST_DF 1 /* double fault */
+ * vector runs on one: see the comment at the top of trap.c. The first
+ * X86_ARCH_STACKS are the arch's own, each above a guard page (mmu.c); the
+ * interrupt stack is the kernel's trap stack (arch_cpu_set_trap_stack). */
+#define X86_IST_DF 1 /* double fault; also the emergency stack for reports */
 #define X86_IST_NMI 2
 #define X86_IST_MC 3 /* machine check */
-#define X86_IST_EXC 4 /* every other exception */
+#define X86_IST_EXC 4 /* every other exception: page faults included */
 #define X86_IST_IRQ 5 /* external interrupts, the timer included */
 #define X86_IST_STACKS 5
+#define X86_ARCH_STACKS 4
 #define X86_IST_STACK_SIZE (16 * 1024)
+
+/* Upper half (mmu.c): the stack region, then the arch's stacks. */
+#define STACK_REGION_BASE 0xffff800000000000ull
 
 /* Size of struct trap_frame, which vectors.S builds on the stack. */
 #define TRAP_FRAME_SIZE (22 * 8)
@@ -56,7 +62,13 @@ struct x86_percpu {
 	uint64_t timer_deadline; /* timer.c: the armed TSC deadline, 0 when none */
 	uint32_t apic_id;
 	bool online; /* its local APIC takes interrupts: a target for IPIs */
-	char *ist; /* X86_IST_STACKS stacks of X86_IST_STACK_SIZE, lowest first */
+	uintptr_t ist_top[X86_IST_STACKS]; /* what gdt_load puts in the TSS */
+	uintptr_t exc_lo, exc_hi; /* the X86_IST_EXC stack, a guard page below */
+	uintptr_t trap_lo, trap_hi; /* the trap stack (X86_IST_IRQ), 0 until set */
+	uintptr_t trap_guard_lo; /* its unmapped guard: [trap_guard_lo, trap_lo) */
+	paddr_t spare[2]; /* zeroed pages for the stack region's tables (mmu.c) */
+	uint32_t tlb_state; /* X86_TLB_*: halted, and whether to flush on wakeup */
+	unsigned int nspare;
 	struct tss tss;
 } __attribute__((aligned(64)));
 
@@ -116,6 +128,32 @@ __noreturn void x86_ap_main(struct x86_ap_boot *boot);
  * which the physical address of the copy must be added. */
 extern const char x86_ap_trampoline[], x86_ap_trampoline_fixups[], x86_ap_trampoline_end[];
 
+/* mmu.c: map CPU `idx`'s X86_ARCH_STACKS stacks, with guard pages, into
+ * pc->ist_top (and its TSS). 0 or -ENOMEM. */
+int x86_arch_stacks_alloc(unsigned int idx);
+
+/* mmu.c: flush [va, va + npages pages) from every online CPU's TLB, or
+ * everything when npages is 0, and wait until they have. Holds no lock;
+ * the caller holds none that a CPU may wait for with interrupts off. */
+void x86_tlb_shootdown(uint64_t va, uint64_t npages);
+
+/* x86_percpu.tlb_state: running, or halted in arch_cpu_wait_irq, where a
+ * shootdown only marks it to flush its whole TLB when it wakes up. */
+#define X86_TLB_RUNNING 0
+#define X86_TLB_IDLE 1
+#define X86_TLB_IDLE_FLUSH 2
+
+/* mmu.c: this CPU is awake (out of HLT, or in a trap taken there): flush
+ * its TLB if a shootdown asked it to. Interrupts disabled. */
+void x86_tlb_wakeup(struct x86_percpu *pc);
+
+/* mmu.c: X86_VEC_SHOOTDOWN: carry out the requests sent to this CPU.
+ * Interrupts disabled. */
+void x86_tlb_shootdown_serve(void);
+
+/* entry.S: call fn(arg) on the stack ending at `top`, and come back. */
+void x86_call_on_stack(void (*fn)(void *arg), void *arg, uintptr_t top);
+
 /* mmu.c: map the page at `pa` read-only and executable (the trampoline,
  * once written), in place of its read/write, non-executable mapping. */
 void x86_mmu_map_text_page(paddr_t pa);
@@ -127,8 +165,9 @@ extern uint32_t x86_xsave_size;
 /* trap.c: called by vectors.S for every vector, interrupts disabled. */
 void x86_trap(struct trap_frame *tf);
 
-/* mmu.c: build the kernel's page tables (identity map of RAM, the image
- * with per-section permissions, MMIO from ACPI) and switch to them. */
+/* mmu.c: build the boot page tables (identity map of RAM, the image with
+ * per-section permissions, MMIO from ACPI) in .bss and switch to them;
+ * arch_mmu_init replaces them. */
 void x86_mmu_init(const struct boot_info *bi);
 
 /* timer.c: measure the TSC (and, without TSC-deadline mode, the local APIC

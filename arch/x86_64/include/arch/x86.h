@@ -16,6 +16,7 @@
 
 #define X86_VEC_TIMER 0xf0 /* the local APIC timer: a high priority class */
 #define X86_VEC_IPI 0xf1 /* arch_ipi_send: kernel_ipi() on the target */
+#define X86_VEC_SHOOTDOWN 0xf2 /* TLB shootdown (arch/x86_64/mmu.c) */
 #define X86_VEC_SPURIOUS 0xff /* the local APIC's spurious vector (low 4 bits set) */
 
 /* ---- MSRs (SDM vol. 4) ---- */
@@ -182,5 +183,10 @@ bool x86_hypervisor(void);
 /* The leaf page-table entry that maps `va` in the kernel's tables and the
  * size it maps (4 KiB, 2 MiB or 1 GiB); 0 when `va` is unmapped. */
 uint64_t x86_mmu_lookup(uintptr_t va, uint64_t *size);
+
+/* How many page tables below the fixed PDPTs of the upper half (the stack
+ * region and the arch's stacks) lead to `va`: 0, 1 (a page directory) or
+ * 2 (and a page table). They come and go with what is mapped there. */
+unsigned int x86_mmu_region_tables(uintptr_t va);
 
 #endif
