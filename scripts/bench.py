@@ -3,7 +3,8 @@
 """make bench: Weft's runtime against Go's, side by side in one invocation.
 
 apps/bench (ARCH=hosted) and bench/go/main.go (Debian's golang-go) run the
-same operations the same way; each runs three times, alternating, and the
+same operations the same way (and apps/bench `malloc` against bench/c/malloc.c
+on glibc for the allocator); each runs three times, alternating, and the
 median of each figure is compared. Both use one CPU (procs=1, GOMAXPROCS=1),
 so that the figures are the cost of the operation itself, not of cross-CPU
 wakeups. Then apps/bench runs once more on each bare-metal arch in QEMU with
@@ -39,6 +40,36 @@ def run(cmd, env=None):
     return {m.group(1): (float(m.group(2)), m.group(3)) for m in LINE.finditer(out)}
 
 
+MALLOC_SIZES = [16, 64, 256, 1024, 4096]
+
+
+def malloc_bench():
+    """malloc + free pairs, Weft's heap against glibc's malloc, in one run.
+
+    apps/bench `malloc` on hosted with two CPUs and bench/c/malloc.c built
+    here with the host's gcc run the same loop, alternating, RUNS times
+    each; returns rows of (size, weft 1, glibc 1, ratio, weft 2/1 speedup,
+    glibc 2/1 speedup), from the medians."""
+    peer = os.path.join(ROOT, "build", "c", "malloc")
+    os.makedirs(os.path.dirname(peer), exist_ok=True)
+    subprocess.run(["gcc", "-O2", "-Wall", "-Wextra", "-Werror", "-pthread", "-o", peer,
+                    "bench/c/malloc.c"], cwd=ROOT, check=True)
+    weft_runs, glibc_runs = [], []
+    for _ in range(RUNS):
+        weft_runs.append(run([os.path.join(ROOT, "build/hosted/bench/weft"), "-smp", "2",
+                              "--", "malloc"]))
+        glibc_runs.append(run([peer]))
+    rows = []
+    for size in MALLOC_SIZES:
+        med = lambda runs, k: statistics.median(r[f"{k}_{size}"][0] for r in runs)
+        w1, w2 = med(weft_runs, "malloc1"), med(weft_runs, "malloc2")
+        g1, g2 = med(glibc_runs, "malloc1"), med(glibc_runs, "malloc2")
+        # Throughput on two threads over one: ns per pair alone / ns per pair with two.
+        rows.append((f"{size} B", f"{w1:.1f} ns", f"{g1:.1f} ns", f"{w1 / g1:.2f}",
+                     "met" if w1 / g1 <= 1.0 else "NOT met", f"{w1 / w2:.2f}", f"{g1 / g2:.2f}"))
+    return rows
+
+
 ICOUNT_ARCHES = ["riscv64", "aarch64", "x86_64"]
 ICOUNT_OPS = ["boot", "spawn", "yield", "unbuf_rt", "buf", "mutex"]
 
@@ -71,7 +102,8 @@ def main():
 
     weft_runs, go_runs = [], []
     for _ in range(RUNS):
-        weft_runs.append(run([os.path.join(ROOT, "build/hosted/bench/weft"), "-smp", "1"]))
+        weft_runs.append(run([os.path.join(ROOT, "build/hosted/bench/weft"), "-smp", "1",
+                              "-m", "1G"]))
         go_runs.append(run([gobin], env=env))
 
     rows = []
@@ -89,6 +121,16 @@ def main():
     print(fmt.format(*header))
     for r in rows:
         print(fmt.format(*r))
+
+    mrows = malloc_bench()
+    mheader = ("malloc + free", "weft", "glibc", "weft/glibc", "<= 1.0", "weft 2T/1T",
+               "glibc 2T/1T")
+    print()
+    mwidths = [max(len(str(r[i])) for r in mrows + [mheader]) for i in range(len(mheader))]
+    mfmt = "  ".join("{:<%d}" % w for w in mwidths)
+    print(mfmt.format(*mheader))
+    for r in mrows:
+        print(mfmt.format(*r))
 
     counts = {arch: icount(arch) for arch in ICOUNT_ARCHES}
     print()
@@ -112,8 +154,11 @@ def main():
           f"alternating, {RUNS} runs each; the table shows the median of each figure.",
           "Both run on one CPU (`-smp 1`, `GOMAXPROCS=1`), so each figure is the cost of",
           "the operation itself rather than of cross-CPU wakeups. Memory per parked task",
-          "is the growth of the process's resident set while 100 000 tasks wait on one",
-          "channel, divided by 100 000. Times are wall-clock on a shared machine: compare",
+          "is the growth of RAM in use while 100 000 tasks wait on one channel, divided",
+          "by 100 000: for Go the process's resident set, for Weft its own count",
+          "(`read_memstats`: total - free, in a 1 GiB hosted machine), which leaves out",
+          "the hosted emulation's extra host memory, as Go's leaves out its page tables.",
+          "Times are wall-clock on a shared machine: compare",
           "the ratios, which are taken within one run, rather than absolute figures.", "",
           f"Machine: {cpu}, {os.cpu_count()} CPUs, {platform.system()} {platform.release()};",
           f"{goversion}.", "",
@@ -121,6 +166,18 @@ def main():
           "| " + " | ".join(header[:-1]) + " | |",
           "|" + "---|" * len(header)]
     for r in rows:
+        md.append("| " + " | ".join(r) + " |")
+    md += ["", "## Hosted malloc, weft against glibc", "",
+           "`apps/bench malloc` (Weft's heap behind malloc, `-smp 2`) and",
+           "`bench/c/malloc.c` (the host's glibc malloc, built by the same run) time",
+           "the same loop of malloc + free pairs of one size, alternating, "
+           f"{RUNS} runs each,",
+           "medians shown. The 1-thread columns are ns per pair on one task or",
+           "thread; the 2T/1T columns are the throughput of two tasks or threads",
+           "running the loop at once over that of one (2.00 is linear scaling).", "",
+           "| " + " | ".join(mheader) + " |",
+           "|" + "---|" * len(mheader)]
+    for r in mrows:
         md.append("| " + " | ".join(r) + " |")
     md += ["", "## Instructions per operation in QEMU", "",
            "`apps/bench quick` (a hundredth of the iterations) on one CPU under",

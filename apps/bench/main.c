@@ -11,6 +11,11 @@
  *   mutex     uncontended lock + unlock; ns per pair
  *   parked    RAM per task parked on a channel; bytes per task
  *
+ * `bench malloc` runs only the allocator's: malloc1_N is a malloc + free
+ * pair of N bytes on one task, malloc2_N the same on two tasks at once
+ * (wall time per pair done by either, so half of malloc1_N is perfect
+ * scaling); bench/c/malloc.c runs the same loop on glibc.
+ *
  * `bench quick` runs a hundredth of the iterations, for emulators; under
  * QEMU's -icount shift=0 a nanosecond is one instruction, so the figures
  * are then instructions per operation. `bench N` runs N times as many.
@@ -134,18 +139,14 @@ static void bench_mutex(void)
 	report("mutex", (double)(now_ns() - t0) / n, "ns/op");
 }
 
-/* Resident memory: the host's count on hosted, Weft's own elsewhere. */
+/*
+ * RAM in use, by Weft's own count (memstats), on every arch. On hosted the
+ * process's resident set would also count the emulation: the host's page
+ * tables for the stack region, and the arena page that accounts for each
+ * stack page besides the host page that holds it.
+ */
 static double used_bytes(void)
 {
-	FILE *f = fopen("/proc/self/statm", "r");
-	long pages, resident;
-
-	if (f && fscanf(f, "%ld %ld", &pages, &resident) == 2) {
-		fclose(f);
-		return (double)resident * 4096.0;
-	}
-	if (f)
-		fclose(f);
 	struct memstats ms;
 
 	read_memstats(&ms);
@@ -184,8 +185,67 @@ static void bench_parked(void)
 	wg_wait(&wg);
 }
 
+/* n malloc + free pairs; the asm keeps the compiler from eliding them
+ * (the same loop as bench/c/malloc.c). */
+static void bench_malloc_loop(size_t size, long n)
+{
+	for (long i = 0; i < n; i++) {
+		void *p = malloc(size);
+
+		__asm__ __volatile__("" : : "r"(p) : "memory");
+		free(p);
+	}
+}
+
+static size_t malloc_size;
+static long malloc_n;
+static int malloc_started;
+
+static void malloc_task(void *arg)
+{
+	(void)arg;
+	/* Start together, so that both run at once on two CPUs. */
+	__atomic_fetch_add(&malloc_started, 1, __ATOMIC_RELAXED);
+	while (__atomic_load_n(&malloc_started, __ATOMIC_RELAXED) < 2)
+		yield();
+	bench_malloc_loop(malloc_size, malloc_n);
+	wg_done(&wg);
+}
+
+static void bench_malloc(void)
+{
+	static const size_t sizes[] = { 16, 64, 256, 1024, 4096 };
+	long n = iters(20000000);
+
+	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		char name[32];
+
+		bench_malloc_loop(sizes[i], n / 10); /* warm up */
+		uint64_t t0 = now_ns();
+
+		bench_malloc_loop(sizes[i], n);
+		snprintf(name, sizeof(name), "malloc1_%zu", sizes[i]);
+		report(name, (double)(now_ns() - t0) / n, "ns/op");
+
+		malloc_size = sizes[i];
+		malloc_n = n;
+		malloc_started = 0;
+		wg_add(&wg, 2);
+		t0 = now_ns();
+		go(malloc_task, NULL);
+		go(malloc_task, NULL);
+		wg_wait(&wg);
+		snprintf(name, sizeof(name), "malloc2_%zu", sizes[i]);
+		report(name, (double)(now_ns() - t0) / (2.0 * n), "ns/op");
+	}
+}
+
 int main(int argc, char **argv)
 {
+	if (argc > 1 && strcmp(argv[1], "malloc") == 0) {
+		bench_malloc();
+		return 0;
+	}
 	if (argc > 1 && strcmp(argv[1], "quick") == 0)
 		scale = 1;
 	else if (argc > 1 && atoi(argv[1]) > 0)

@@ -13,6 +13,10 @@
  *   errno       each task's errno is its own    print N     N tasks print lines at once
  *   sleep MS    main sleeps MS milliseconds
  *   libc        the C library's plumbing: errno, malloc, clocks, sleep
+ *   overflow    a task recurses without end     trapstack  overflow the trap stack
+ *   wx-text     write to the code               wx-heap    run code from the heap
+ *   wx-stack    run code from a stack           wx-rodata  write to a string literal
+ *   oom         allocate until malloc fails, free it all, and go on
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -24,6 +28,10 @@
 #include <time.h>
 
 #include <weft.h>
+
+/* The one kernel hook check uses (kernel/include/arch.h): makes this CPU's
+ * trap stack overflow, to see it reported. */
+__attribute__((noreturn)) void arch_debug_trap_stack_overflow(void);
 
 /* The faults live in functions of their own, so that the backtrace has
  * known names to show. */
@@ -205,6 +213,112 @@ static int check_libc(void)
 	return bad;
 }
 
+/* ---- memory ---- */
+
+/* Recurses until `depth` says stop, which it never does. */
+static volatile unsigned depth_limit = ~0u;
+
+__attribute__((noinline)) static unsigned recurse_forever(unsigned n)
+{
+	volatile char frame[512];
+
+	frame[0] = (char)n;
+	if (n == depth_limit)
+		return 0;
+	return recurse_forever(n + 1) + frame[0];
+}
+
+static void overflow_task(void *arg)
+{
+	(void)arg;
+	printf("recursed %u times\n", recurse_forever(0));
+}
+
+__attribute__((noinline)) static void write_text(void)
+{
+	*(volatile uint32_t *)(uintptr_t)write_text = 0;
+}
+
+__attribute__((noinline)) static void write_rodata(const char *s)
+{
+	*(volatile char *)s = 'X';
+}
+
+/* Jump to `code`; a fetch fault happens before whatever is there runs. */
+__attribute__((noinline)) static void run_data(void *code)
+{
+	((void (*)(void))code)();
+}
+
+/* Allocate 1 MiB blocks until malloc fails (errno is left as it set it),
+ * keeping them on a list inside the blocks, then free them all; how many. */
+static size_t fill_and_free(void)
+{
+	void *list = NULL;
+	size_t n = 0;
+
+	for (void *p; (p = malloc(1 << 20)); n++) {
+		*(void **)p = list;
+		list = p;
+	}
+	int saved = errno;
+
+	while (list) {
+		void *next = *(void **)list;
+
+		free(list);
+		list = next;
+	}
+	errno = saved;
+	return n;
+}
+
+static int memory(const char *what)
+{
+	if (strcmp(what, "overflow") == 0) {
+		go(overflow_task, NULL);
+		sleep_ns(10ull * 1000 * 1000 * 1000);
+		printf("overflow: still running\n");
+		return 1;
+	}
+	if (strcmp(what, "trapstack") == 0)
+		arch_debug_trap_stack_overflow();
+	if (strcmp(what, "wx-text") == 0) {
+		write_text();
+		return 1;
+	}
+	if (strcmp(what, "wx-rodata") == 0) {
+		write_rodata("a string literal");
+		return 1;
+	}
+	if (strcmp(what, "wx-heap") == 0) {
+		void *p = malloc(64);
+
+		memset(p, 0, 64);
+		run_data(p);
+		return 1;
+	}
+	if (strcmp(what, "wx-stack") == 0) {
+		char code[64] = { 0 };
+
+		run_data(code);
+		return 1;
+	}
+	if (strcmp(what, "oom") == 0) {
+		/* Allocate 1 MiB blocks until malloc fails, twice, freeing
+		 * everything in between: the second round must get about as
+		 * far as the first, and tasks must still run afterwards. */
+		size_t n = fill_and_free(), again;
+
+		printf("oom: %zu MiB allocated, then NULL with errno %s\n", n,
+		       errno == ENOMEM ? "ENOMEM" : strerror(errno));
+		again = fill_and_free();
+		printf("oom: freed; %zu MiB allocated again\n", again);
+		return concurrency("print", 4) == 0 && again >= n * 9 / 10 ? 0 : 1;
+	}
+	return -1;
+}
+
 int main(int argc, char **argv)
 {
 	static _Alignas(16) char buf[32];
@@ -228,7 +342,11 @@ int main(int argc, char **argv)
 		return check_libc();
 	if (strcmp(what, "abort") == 0)
 		abort();
-	int r = concurrency(what, n);
+	int r = memory(what);
+
+	if (r >= 0)
+		return r;
+	r = concurrency(what, n);
 
 	if (r >= 0)
 		return r;
