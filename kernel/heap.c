@@ -168,8 +168,10 @@ static __noreturn void bad_pointer(const char *what, const void *p)
 	      what, p);
 }
 
-/* The span of object p, checked to be an object's start. */
-static struct span *span_of_object(const char *what, const void *p)
+/* The span of object p, checked to be an object's start. Inline: it is
+ * most of free(). */
+static inline __attribute__((always_inline)) struct span *span_of_object(const char *what,
+									 const void *p)
 {
 	struct span *s = span_of(p);
 
@@ -525,7 +527,7 @@ static __attribute__((noinline)) void *small_alloc_slow(unsigned int cls)
 	return NULL;
 }
 
-static inline void *small_alloc(unsigned int cls)
+static inline __attribute__((always_inline)) void *small_alloc(unsigned int cls)
 {
 	unsigned long flags = arch_irq_save();
 	struct heap_cache *hc = this_cache();
@@ -547,7 +549,7 @@ static inline void *small_alloc(unsigned int cls)
 	return small_alloc_slow(cls);
 }
 
-static inline void small_free(void *p, unsigned int cls)
+static inline __attribute__((always_inline)) void small_free(void *p, unsigned int cls)
 {
 	uint32_t size = heap_class_size[cls];
 
