@@ -391,6 +391,39 @@ static unsigned int usable_ranges(const struct boot_info *bi, struct range *r)
 	return n;
 }
 
+/* Mark [start, end), pages not ours inside a chunk that holds RAM. */
+static void meta_mark_not_ram(paddr_t start, paddr_t end)
+{
+	for (paddr_t p = start; p < end; p += PAGE_SIZE)
+		meta_set(p, PAGE_NOT_RAM);
+}
+
+/* meta_mark_not_ram over [start, end), skipping chunks with no table. */
+static void meta_mark_not_ram_tables(paddr_t start, paddr_t end)
+{
+	while (start < end) {
+		paddr_t stop = MIN(end, ALIGN_DOWN(start, 1ull << MM_CHUNK_SHIFT) +
+						(1ull << MM_CHUNK_SHIFT));
+
+		if (meta_word(start))
+			meta_mark_not_ram(start, stop);
+		start = stop;
+	}
+}
+
+/* Sort ranges by start (a few dozen at most: insertion sort). */
+static void ranges_sort(struct range *r, unsigned int n)
+{
+	for (unsigned int i = 1; i < n; i++) {
+		struct range x = r[i];
+		unsigned int j = i;
+
+		for (; j > 0 && r[j - 1].start > x.start; j--)
+			r[j] = r[j - 1];
+		r[j] = x;
+	}
+}
+
 /* Carve `size` bytes for boot-time tables from the largest range. */
 static void *carve(struct range *r, unsigned int n, size_t size)
 {
@@ -438,19 +471,27 @@ void mm_init(const struct boot_info *bi)
 		     r[i].end > r[i].start && c <= (r[i].end - 1) >> MM_CHUNK_SHIFT; c++) {
 			if (mm_chunk_tables[c - lo])
 				continue;
-			uintptr_t *t = carve(r, n, MM_CHUNK_PAGES * sizeof(uintptr_t));
-
-			for (size_t j = 0; j < MM_CHUNK_PAGES; j++)
-				t[j] = PAGE_NOT_RAM;
-			mm_chunk_tables[c - lo] = t;
+			/* Zeroed: every page reads as RAM until the holes are
+			 * marked below, one store per page of hole only. */
+			mm_chunk_tables[c - lo] = carve(r, n, MM_CHUNK_PAGES * sizeof(uintptr_t));
 		}
 	}
-	/* carve() may have taken the start of a range: only now free. */
+	/* carve() may have taken the start of a range: only now mark the
+	 * holes (before, between and after the ranges, in chunks that have
+	 * tables) and free. */
+	ranges_sort(r, n);
+	paddr_t prev = lo << MM_CHUNK_SHIFT;
+
 	for (unsigned int i = 0; i < n; i++) {
 		if (r[i].end <= r[i].start)
 			continue;
-		for (paddr_t p = r[i].start; p < r[i].end; p += PAGE_SIZE)
-			meta_set(p, 0);
+		meta_mark_not_ram_tables(prev, r[i].start);
+		prev = r[i].end;
+	}
+	meta_mark_not_ram_tables(prev, (hi + 1) << MM_CHUNK_SHIFT);
+	for (unsigned int i = 0; i < n; i++) {
+		if (r[i].end <= r[i].start)
+			continue;
 		ntotal += (r[i].end - r[i].start) >> PAGE_SHIFT;
 		buddy_free_run(r[i].start, (r[i].end - r[i].start) >> PAGE_SHIFT);
 	}
