@@ -117,11 +117,12 @@ static void goexit0(struct g *g)
 	g->arg = NULL;
 	g->wait_reason = NULL;
 	stack_trim(&g->stack);
-	/* Release: a task that sees the count drop also sees what the exited
-	 * task wrote, and its stack trimmed (tests wait for num_tasks() to
-	 * settle). */
-	__atomic_fetch_sub(&ntasks, 1, __ATOMIC_RELEASE);
 	gfput(c->p, g);
+	/* Release: a task that sees the count drop also sees what the exited
+	 * task wrote, its stack trimmed and any batch of surplus stacks its
+	 * exit set off freed (tests wait for num_tasks() to settle). g may be
+	 * running again elsewhere by now: this touches only the count. */
+	__atomic_fetch_sub(&ntasks, 1, __ATOMIC_RELEASE);
 	schedule();
 }
 
@@ -194,15 +195,6 @@ static void g_unlink(struct g *g)
 	spin_unlock_irqrestore(&allgs_lock, flags);
 }
 
-/* Free a dead G and its stack, which holds it. */
-static void g_free(struct g *g)
-{
-	struct stack st = g->stack;
-
-	g_unlink(g);
-	stack_free(&st);
-}
-
 /* Free a list of at most STACK_FREE_BATCH dead Gs (linked by schedlink)
  * with one TLB shootdown. */
 static void g_free_many(struct g *list)
@@ -255,7 +247,8 @@ int go_opts(void (*fn)(void *), void *arg, const struct task_opts *opts)
 	preempt_enable();
 	if (g && g->stack.max != max) {
 		/* A stack of another size: make a new G rather than keep both. */
-		g_free(g);
+		g->schedlink = NULL;
+		g_free_many(g);
 		g = NULL;
 	}
 	if (!g && !(g = g_alloc(max, &err)))

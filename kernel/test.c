@@ -3,6 +3,8 @@
 #include <stdarg.h>
 #include <string.h>
 
+#include <weft.h>
+
 #include <kernel/printk.h>
 #include <kernel/test.h>
 #include <kernel/time.h>
@@ -53,6 +55,15 @@ static bool selected(const struct test_case *t, int nfilters, char **filters)
 		}
 	}
 	return !any_include || included;
+}
+
+int test_settle_tasks(int n, uint64_t timeout_ns)
+{
+	uint64_t deadline = now_ns() + timeout_ns;
+
+	while (num_tasks() > n && now_ns() < deadline)
+		sleep_ns(100 * NSEC_PER_USEC);
+	return num_tasks();
 }
 
 int test_run_all(int nfilters, char **filters)

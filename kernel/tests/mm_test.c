@@ -53,17 +53,23 @@ TEST(mm, runs_are_exact_disjoint_and_given_back)
 
 TEST(mm, freed_pieces_merge_back_into_large_blocks)
 {
-	/* A quarter of free RAM, freed page by page in a scrambled order,
-	 * must come back as one run again. */
-	size_t n = (size_t)(mm_free_bytes() / 4 / PAGE_SIZE);
-	paddr_t pa = mm_pages_alloc(n);
+	/* About the largest run there is, freed in two-page pieces (which go
+	 * straight to the buddy lists, not the per-CPU caches) in a scrambled
+	 * order: only merging makes a run that large again. */
+	size_t n = (size_t)(mm_free_bytes() / PAGE_SIZE) & ~(size_t)1;
+	paddr_t pa = 0;
 
+	while (n >= 2 && !(pa = mm_pages_alloc(n)))
+		n = (n - n / 16) & ~(size_t)1;
 	ASSERT_TRUE(pa != 0);
-	for (size_t i = 0; i < n; i++) {
-		size_t j = (i * 7919) % n; /* 7919 is prime, n is not its multiple */
+	size_t pieces = n / 2;
 
-		mm_pages_free(pa + j * PAGE_SIZE, 1);
-	}
+	/* Every other piece first, so that no free finds its buddy free
+	 * until the second pass. */
+	for (size_t j = 1; j < pieces; j += 2)
+		mm_pages_free(pa + 2 * j * PAGE_SIZE, 2);
+	for (size_t j = 0; j < pieces; j += 2)
+		mm_pages_free(pa + 2 * j * PAGE_SIZE, 2);
 	paddr_t again = mm_pages_alloc(n);
 
 	EXPECT_TRUE(again != 0);

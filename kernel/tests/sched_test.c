@@ -10,17 +10,6 @@
 #include <kernel/test.h>
 #include <kernel/time.h>
 
-/* Wait up to a second for the live task count to fall to n: a task that
- * signalled its end is counted until it has switched out for good. */
-static int settle_tasks(int n)
-{
-	uint64_t deadline = now_ns() + NSEC_PER_SEC;
-
-	while (num_tasks() > n && now_ns() < deadline)
-		sleep_ns(100 * NSEC_PER_USEC);
-	return num_tasks();
-}
-
 /* ---- tasks ---- */
 
 static waitgroup_t spawn_wg;
@@ -46,7 +35,7 @@ TEST(sched, spawn_100000_tasks)
 		wg_wait(&spawn_wg);
 	}
 	EXPECT_EQ(spawn_ran, 100000);
-	EXPECT_EQ(settle_tasks(before), before);
+	EXPECT_EQ(test_settle_tasks(before, NSEC_PER_SEC), before);
 }
 
 static void id_fn(void *arg)
@@ -115,7 +104,7 @@ TEST(sched, prime_sieve_1000th_is_7919)
 	 * it, and the writer of the next one sees -EPIPE. */
 	for (int i = 0; i <= N; i++)
 		chan_close(chans[i]);
-	EXPECT_EQ(settle_tasks(1), 1);
+	EXPECT_EQ(test_settle_tasks(1, NSEC_PER_SEC), 1);
 	for (int i = 0; i <= N; i++)
 		chan_free(chans[i]);
 }
@@ -143,7 +132,7 @@ TEST(sched, pingpong_100000_round_trips)
 	}
 	EXPECT_EQ(x, 100000);
 	chan_close(c[0]);
-	EXPECT_EQ(settle_tasks(1), 1);
+	EXPECT_EQ(test_settle_tasks(1, NSEC_PER_SEC), 1);
 	chan_free(c[0]);
 	chan_free(c[1]);
 }
@@ -327,7 +316,7 @@ TEST(chan, close_wakes_blocked_receivers)
 	ASSERT_GT(go(recv_until_closed, args), 0);
 	sleep_ns(NSEC_PER_MSEC); /* let it block in chan_recv */
 	chan_close(c);
-	EXPECT_EQ(settle_tasks(1), 1);
+	EXPECT_EQ(test_settle_tasks(1, NSEC_PER_SEC), 1);
 	EXPECT_EQ(result, -EPIPE);
 	chan_free(c);
 }
@@ -402,7 +391,7 @@ TEST(sync, cond_signal_and_broadcast)
 	cond_signal(&cv);
 	mutex_unlock(&cv_mu);
 	cond_broadcast(&cv);
-	EXPECT_EQ(settle_tasks(1), 1);
+	EXPECT_EQ(test_settle_tasks(1, NSEC_PER_SEC), 1);
 	mutex_lock(&cv_mu);
 	EXPECT_EQ(cv_woken, 10);
 	mutex_unlock(&cv_mu);
@@ -467,7 +456,7 @@ TEST(sched, preemption_of_tasks_that_never_yield)
 	for (int i = 0; i < n; i++)
 		EXPECT_UGE(spin_counts[i], before[i] + 1);
 	spin_stop = 1;
-	EXPECT_EQ(settle_tasks(1), 1);
+	EXPECT_EQ(test_settle_tasks(1, NSEC_PER_SEC), 1);
 }
 
 static volatile uint64_t cpu_hits[MAX_CPUS];

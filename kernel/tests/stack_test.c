@@ -50,29 +50,10 @@ static void deep_fn(void *arg)
 	wg_done(&d->wg);
 }
 
-/* Wait (up to 10 s: 100 000 tasks exiting on a slow emulated machine) for
- * the task count to fall to n. */
+/* Up to 10 s: 100 000 tasks exiting on a slow emulated machine. */
 static void settle(int n)
 {
-	uint64_t deadline = now_ns() + 10 * NSEC_PER_SEC;
-
-	while (num_tasks() > n && now_ns() < deadline)
-		sleep_ns(100 * NSEC_PER_USEC);
-}
-
-/* Wait until stack_in_use stops moving: dead tasks of an earlier test may
- * still be handing their stacks back in batches. */
-static void quiesce(void)
-{
-	struct memstats a, b;
-	uint64_t deadline = now_ns() + 5 * NSEC_PER_SEC;
-
-	read_memstats(&a);
-	do {
-		sleep_ns(20 * NSEC_PER_MSEC);
-		b = a;
-		read_memstats(&a);
-	} while (a.stack_in_use != b.stack_in_use && now_ns() < deadline);
+	test_settle_tasks(n, 10 * NSEC_PER_SEC);
 }
 
 /* Run the recursion in a task with the given limit; *start and *peak are
@@ -83,7 +64,6 @@ static void run_deep(size_t stack_max, size_t bytes, struct memstats *start, str
 	struct task_opts o = { .stack_max = stack_max };
 	int tasks = num_tasks();
 
-	quiesce();
 	wg_add(&d.wg, 1);
 	ASSERT_GT(go_opts(deep_fn, &d, &o), 0);
 	wg_wait(&d.wg);

@@ -46,6 +46,11 @@ bool test_failed(void);
  * nfilters is 0). Returns the number of failures. */
 int test_run_all(int nfilters, char **filters);
 
+/* Wait up to `timeout_ns` for the live task count to fall to n (a task
+ * that signalled its end is counted until it has switched out for good,
+ * its stack trimmed); returns the count then. Task context. */
+int test_settle_tasks(int n, uint64_t timeout_ns);
+
 #define TEST_CMP_(a, b, op, fatal)                                                               \
 	do {                                                                                     \
 		long long a_ = (long long)(a), b_ = (long long)(b);                              \
