@@ -18,6 +18,7 @@ TIMEOUT ?= 0
 SANITIZE ?=
 QEMU_FLAGS ?=
 V ?= 0
+comma := ,
 
 ARCHES := riscv64 aarch64 x86_64 hosted
 ifeq ($(filter $(ARCH),$(ARCHES)),)
@@ -55,7 +56,8 @@ endif
 
 # ---- sources ----
 KERNEL_SRCS := $(wildcard kernel/*.c)
-DRIVER_SRCS := drivers/dt/fdt.c drivers/irq/irqchip.c
+DRIVER_SRCS := drivers/devices.c drivers/dt/fdt.c drivers/irq/irqchip.c \
+	$(wildcard drivers/pci/*.c drivers/virtio/*.c)
 APP_SRCS := $(wildcard $(APP_DIR)/*.c)
 APP_CFLAGS :=
 WEFT_TESTS :=
@@ -77,6 +79,26 @@ LDFLAGS :=
 LIBS :=
 
 include arch/$(ARCH)/arch.mk
+
+# ---- the guest's network, for `make run` on bare-metal arches ----
+# NET=user: one NIC (NIC, a QEMU -device model; arch.mk picks the default)
+# on QEMU's user network, DHCP at 10.0.2.15, with host port PORT on
+# 127.0.0.1 forwarded to guest port 80; NET=none: no NIC. VIRTIO_MMIO=modern
+# makes virtio-mmio devices version 2 instead of QEMU's legacy default. RNG
+# is the virtio-rng device (empty: none).
+NET ?= user
+NIC ?= $(DEFAULT_NIC)
+RNG ?= $(DEFAULT_RNG)
+VIRTIO_MMIO ?= legacy
+ifeq ($(filter $(NET),user none),)
+$(error NET=$(NET) is not one of: user none)
+endif
+ifeq ($(filter $(VIRTIO_MMIO),legacy modern),)
+$(error VIRTIO_MMIO=$(VIRTIO_MMIO) is not one of: legacy modern)
+endif
+NET_FLAGS = $(if $(filter user,$(NET)),-netdev user$(comma)id=n0$(comma)hostfwd=tcp:127.0.0.1:$(PORT)-:80 \
+	-device $(NIC)$(NIC_OPTS)$(comma)netdev=n0) $(if $(RNG),-device $(RNG)$(NIC_OPTS)) \
+	$(if $(filter modern,$(VIRTIO_MMIO)),-global virtio-mmio.force-legacy=false)
 
 ARCH_SRCS := $(wildcard arch/$(ARCH)/*.c arch/$(ARCH)/*.S boot/$(ARCH)/*.c boot/$(ARCH)/*.S)
 SRCS := $(ARCH_SRCS) $(KERNEL_SRCS) $(DRIVER_SRCS) $(ARCH_DRIVERS) $(LIBC_SRCS) $(TEST_SRCS)
@@ -157,6 +179,9 @@ $(BUILD_ROOT)/tools/make_exit.so: scripts/make_exit.c
 RUN_STATUS := $(B)/run.status
 .PHONY: boot
 boot: $(IMAGE)
+ifeq ($(NET)$(filter hosted,$(ARCH)),user)
+	@echo "weft: guest port 80 is http://127.0.0.1:$(PORT)"
+endif
 	$(Q)$(PYTHON) scripts/run.py --timeout $(TIMEOUT) -- $(RUN_CMD); echo $$? > $(RUN_STATUS)
 
 run: boot

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /* kernel_main: the boot CPU's path from the boot stub to the app. */
 #include <arch.h>
+#include <drivers/devices.h>
 #include <kernel/bootargs.h>
 #include <kernel/kernel.h>
 #include <kernel/libc.h>
@@ -16,6 +17,7 @@ struct boot_info boot;
 static void main_task(void *arg)
 {
 	(void)arg;
+	devices_init(); /* NICs and the entropy source, found at run time */
 	bootargs_warn_unused(&kernel_bootargs); /* every subsystem has read its options */
 	libc_start(kernel_bootargs.argc, kernel_bootargs.argv);
 }

@@ -14,6 +14,7 @@
 #include <kernel/console.h>
 #include <kernel/kernel.h>
 #include <kernel/libc.h>
+#include <kernel/netpoll.h>
 #include <kernel/panic.h>
 #include <kernel/printk.h>
 #include <kernel/sched.h>
@@ -744,6 +745,10 @@ static struct g *findrunnable(struct cpu *c, bool *inherit)
 			if (g)
 				return g;
 		}
+
+		/* Devices with work whose tasks are parked (Go's netpoll(0)). */
+		if (netpoll_poll())
+			continue;
 
 		/* Spin to steal, but keep spinners to at most half the busy
 		 * Ps, as Go does. */

@@ -49,8 +49,10 @@ class Boot:
 def boot(arch, app, args="", smp=1, mem="256M", timeout=None, extra=()):
     """Build (if needed) and boot `app` on `arch` with `make run`."""
     timeout = timeout or BOOT_TIMEOUT[arch]
+    # No NIC unless a test asks for one (NET=user PORT=...): boots run side
+    # by side, and each forwarded port must be free.
     cmd = ["make", "-s", "--no-print-directory", "run", f"ARCH={arch}", f"APP={app}",
-           f"SMP={smp}", f"MEM={mem}", f"ARGS={args}", f"TIMEOUT={timeout}", *extra]
+           f"SMP={smp}", f"MEM={mem}", f"ARGS={args}", f"TIMEOUT={timeout}", "NET=none", *extra]
     if app == "tests" and os.environ.get("FAILING_TEST"):
         cmd.append("FAILING_TEST=1")
     # The runner enforces `timeout`; this outer one only guards the build.

@@ -54,5 +54,9 @@ QEMU_APPEND = "$$(set -f; s=; for w in $(ARGS); do case "$$w" in \
 	*[[:space:]]*) printf '%s"%s"' "$$s" "$$w";; *) printf '%s%s' "$$s" "$$w";; esac; \
 	s=' '; done)"
 
+# The NIC and entropy device of `make run` (Makefile: NET, NIC, RNG).
+DEFAULT_NIC := virtio-net-device
+DEFAULT_RNG := virtio-rng-device
 RUN_CMD = qemu-system-aarch64 -machine $(QEMU_MACHINE) -cpu cortex-a72 -smp $(SMP) -m $(MEM) \
-	-nographic -no-reboot -kernel $(IMAGE) -append $(QEMU_APPEND) $(QEMU_FLAGS)
+	-nographic -no-reboot -kernel $(IMAGE) -append $(QEMU_APPEND) \
+	$(NET_FLAGS) $(QEMU_FLAGS)

@@ -39,5 +39,9 @@ QEMU_APPEND = "$$(s=; for w in $(ARGS); do case "$$w" in \
 	*[[:space:]]*) printf '%s"%s"' "$$s" "$$w";; *) printf '%s%s' "$$s" "$$w";; esac; \
 	s=' '; done)"
 
+# The NIC and entropy device of `make run` (Makefile: NET, NIC, RNG).
+DEFAULT_NIC := virtio-net-device
+DEFAULT_RNG := virtio-rng-device
 RUN_CMD = qemu-system-riscv64 -machine virt -smp $(SMP) -m $(MEM) -nographic -no-reboot \
-	-bios $(OPENSBI) -kernel $(B)/weft.elf -append $(QEMU_APPEND) $(QEMU_FLAGS)
+	-bios $(OPENSBI) -kernel $(B)/weft.elf -append $(QEMU_APPEND) \
+	$(NET_FLAGS) $(QEMU_FLAGS)

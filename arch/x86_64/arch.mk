@@ -60,7 +60,12 @@ $(ESP_IMAGE): $(IMAGE)
 	$(Q)arch/x86_64/esp.sh image $@ $(IMAGE) $(ARGS)
 
 OVMF := /usr/share/ovmf/OVMF.fd
+# The NIC and entropy device of `make run` (Makefile: NET, NIC, RNG).
+DEFAULT_NIC := virtio-net-pci
+DEFAULT_RNG := virtio-rng-pci
+# No option ROMs: OVMF would spend seconds loading iPXE for each PCI device.
+NIC_OPTS := $(comma)romfile=
 RUN_CMD = arch/x86_64/esp.sh run $(IMAGE) \
 	qemu-system-x86_64 -machine q35 -cpu max -smp $(SMP) -m $(MEM) -bios $(OVMF) \
 	-nographic -no-reboot -net none -device isa-debug-exit,iobase=0xf4,iosize=0x04 \
-	$(QEMU_FLAGS) -- $(ARGS)
+	$(NET_FLAGS) $(QEMU_FLAGS) -- $(ARGS)
