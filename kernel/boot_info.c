@@ -83,7 +83,7 @@ static void dtb_memory(struct boot_info *bi, const void *dtb)
 
 	for (int n = rsv >= 0 ? fdt_first_child(dtb, rsv) : -ENOENT; n >= 0;
 	     n = fdt_next_sibling(dtb, n))
-		for (int i = 0; fdt_reg(dtb, n, i, &base, &size) == 0; i++)
+		for (int i = 0; fdt_reg_under(dtb, rsv, n, i, &base, &size) == 0; i++)
 			boot_add_reserved(bi, base, size);
 	boot_add_reserved(bi, (paddr_t)(uintptr_t)dtb, fdt_totalsize(dtb));
 }

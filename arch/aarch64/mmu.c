@@ -318,7 +318,7 @@ static void map_dtb_devices(const void *dtb)
 
 		if (type && len == 7 && __builtin_memcmp(type, "memory", 7) == 0)
 			continue;
-		for (int i = 0; fdt_reg(dtb, node, i, &base, &size) == 0; i++)
+		for (int i = 0; fdt_reg_under(dtb, root_node, node, i, &base, &size) == 0; i++)
 			if (size && base + size > DEVICE_LOW_LIMIT)
 				map_identity(MAX(base, DEVICE_LOW_LIMIT), base + size, PROT_DEVICE);
 	}

@@ -341,6 +341,7 @@ static bool map_identity(uint64_t lo, uint64_t hi, uint64_t perm, bool fill)
 static void map_dt_devices(const void *dtb)
 {
 	bool bus[DT_MAX_DEPTH];
+	int path[DT_MAX_DEPTH]; /* path[d]: the node at depth d on the way here */
 	int depth = 0;
 
 	for (int node = fdt_next_node(dtb, -1, &depth); node >= 0;
@@ -351,6 +352,7 @@ static void map_dt_devices(const void *dtb)
 
 		if (depth >= DT_MAX_DEPTH)
 			continue;
+		path[depth] = node;
 		bus[depth] = fdt_is_enabled(dtb, node) &&
 			     (depth == 0 || fdt_is_compatible(dtb, node, "simple-bus"));
 		if (depth == 0 || !bus[depth - 1] || !fdt_is_enabled(dtb, node))
@@ -358,7 +360,8 @@ static void map_dt_devices(const void *dtb)
 		type = fdt_getprop(dtb, node, "device_type", &len);
 		if (type && len >= 7 && memcmp(type, "memory", 7) == 0)
 			continue;
-		for (int i = 0; fdt_reg(dtb, node, i, &base, &size) == 0; i++)
+		for (int i = 0; fdt_reg_under(dtb, path[depth - 1], node, i, &base, &size) == 0;
+		     i++)
 			if (size && !map_identity(base, base + size, PTE_R | PTE_W, true))
 				printk("riscv64: %s at %#llx is beyond Sv39's reach; not mapped\n",
 				       fdt_name(dtb, node), (unsigned long long)base);

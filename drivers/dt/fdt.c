@@ -306,9 +306,10 @@ uint32_t fdt_getprop_u32(const void *fdt, int node, const char *name, uint32_t d
 	return p && len >= 4 ? fdt32_ld(p) : def;
 }
 
-static int cells(const void *fdt, int node, const char *name, int def)
+/* A cell count that `parent` sets for its children (-ENOENT: the root's
+ * own "reg", which has no parent: the defaults apply). */
+static int cells(const void *fdt, int parent, const char *name, int def)
 {
-	int parent = fdt_parent(fdt, node);
 	uint32_t v =
 		parent >= 0 ? fdt_getprop_u32(fdt, parent, name, (uint32_t)def) : (uint32_t)def;
 
@@ -317,19 +318,24 @@ static int cells(const void *fdt, int node, const char *name, int def)
 
 int fdt_addr_cells(const void *fdt, int node)
 {
-	return cells(fdt, node, "#address-cells", 2);
+	return cells(fdt, fdt_parent(fdt, node), "#address-cells", 2);
 }
 
 int fdt_size_cells(const void *fdt, int node)
 {
-	return cells(fdt, node, "#size-cells", 1);
+	return cells(fdt, fdt_parent(fdt, node), "#size-cells", 1);
 }
 
 int fdt_reg(const void *fdt, int node, int idx, uint64_t *base, uint64_t *size)
 {
+	return fdt_reg_under(fdt, fdt_parent(fdt, node), node, idx, base, size);
+}
+
+int fdt_reg_under(const void *fdt, int parent, int node, int idx, uint64_t *base, uint64_t *size)
+{
 	int len;
 	const uint8_t *p = fdt_getprop(fdt, node, "reg", &len);
-	int ac = fdt_addr_cells(fdt, node), sc = fdt_size_cells(fdt, node);
+	int ac = cells(fdt, parent, "#address-cells", 2), sc = cells(fdt, parent, "#size-cells", 1);
 	int entry = 4 * (ac + sc);
 
 	if (!p || entry == 0 || idx < 0 || (idx + 1) * entry > len || ac > 2 || sc > 2)

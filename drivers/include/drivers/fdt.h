@@ -58,6 +58,11 @@ int fdt_size_cells(const void *fdt, int node);
 /* Entry `idx` of the node's "reg"; 0 or -ENOENT. */
 int fdt_reg(const void *fdt, int node, int idx, uint64_t *base, uint64_t *size);
 
+/* fdt_reg() for a caller that knows the node's parent (a walk that keeps
+ * its path), which saves fdt_reg's scan from the root to find it: walking
+ * every node's "reg" stays linear in the size of the tree. */
+int fdt_reg_under(const void *fdt, int parent, int node, int idx, uint64_t *base, uint64_t *size);
+
 /* Property as a 32-bit or a cell-sized number; `def` when absent or short. */
 uint32_t fdt_getprop_u32(const void *fdt, int node, const char *name, uint32_t def);
 
