@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
  * malloc, free, calloc, realloc, memalign, posix_memalign, aligned_alloc,
- * malloc_usable_size, valloc and pvalloc, routed to the kernel heap
+ * malloc_usable_size, valloc and pvalloc, routed to the kernel heap, and
+ * mallinfo, malloc_stats, mallopt and malloc_trim answered from it
  * (kernel/heap.c). On newlib, together with libc/malloc_r.c, these are
  * every name newlib's own allocator (mallocr.c) defines, so that the link
  * never pulls it in. On hosted they replace the host C library's malloc in
@@ -19,6 +20,7 @@
  */
 #include <errno.h>
 #include <malloc.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #include <kernel/heap.h>
@@ -105,6 +107,65 @@ void *pvalloc(size_t size)
 size_t malloc_usable_size(void *p)
 {
 	return heap_usable_size(p);
+}
+
+/* SVID's statistics, in the heap's terms: the pages it holds, and the
+ * bytes of live objects in them. */
+#define FILL_MALLINFO(mi)                                                    \
+	do {                                                                 \
+		uint64_t sys = heap_sys_bytes(), used = heap_in_use_bytes(); \
+                                                                             \
+		(mi).arena = sys;                                            \
+		(mi).uordblks = used;                                        \
+		(mi).fordblks = sys > used ? sys - used : 0;                 \
+	} while (0)
+
+#ifdef __GLIBC__
+/* glibc deprecates mallinfo (its fields are int) for mallinfo2. */
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+
+struct mallinfo2 mallinfo2(void)
+{
+	struct mallinfo2 mi = { 0 };
+
+	FILL_MALLINFO(mi);
+	return mi;
+}
+#endif
+
+struct mallinfo mallinfo(void)
+{
+	struct mallinfo mi = { 0 };
+
+	FILL_MALLINFO(mi);
+	return mi;
+}
+
+void malloc_stats(void)
+{
+	fprintf(stderr, "heap: system bytes = %llu\nheap: in use bytes = %llu\n",
+		(unsigned long long)heap_sys_bytes(), (unsigned long long)heap_in_use_bytes());
+}
+
+/* The heap has no tunables: every option is refused (0), as SVID's
+ * mallopt does for one it does not know. */
+int mallopt(int param, int value)
+{
+	(void)param;
+	(void)value;
+	return 0;
+}
+
+/* Give cached objects and empty spans back to the page allocator; 1 if
+ * that freed any memory. `pad` (memory to keep) does not apply: the heap
+ * keeps no top chunk. */
+int malloc_trim(size_t pad)
+{
+	uint64_t before = heap_sys_bytes();
+
+	(void)pad;
+	heap_release();
+	return heap_sys_bytes() < before;
 }
 
 #endif

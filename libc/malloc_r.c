@@ -2,11 +2,9 @@
 /*
  * newlib's reentrant allocator names (_malloc_r and the rest), routed to the
  * kernel heap (kernel/heap.c); libc/malloc.c has the plain names. Errors
- * are reported through the reentrancy structure each call is given.
- *
- * Not here: mallinfo, malloc_stats, mallopt and malloc_trim. An app that
- * calls one pulls newlib's mallocr.o in, and the link fails with duplicate
- * definitions of _malloc_r, which names the problem.
+ * are reported through the reentrancy structure each call is given. With
+ * the plain names in libc/malloc.c, newlib's own allocator is never
+ * linked.
  */
 #include <errno.h>
 #include <malloc.h>
@@ -79,4 +77,28 @@ size_t _malloc_usable_size_r(struct _reent *r, void *p)
 {
 	(void)r;
 	return heap_usable_size(p);
+}
+
+struct mallinfo _mallinfo_r(struct _reent *r)
+{
+	(void)r;
+	return mallinfo();
+}
+
+void _malloc_stats_r(struct _reent *r)
+{
+	(void)r;
+	malloc_stats();
+}
+
+int _mallopt_r(struct _reent *r, int param, int value)
+{
+	(void)r;
+	return mallopt(param, value);
+}
+
+int _malloc_trim_r(struct _reent *r, size_t pad)
+{
+	(void)r;
+	return malloc_trim(pad);
 }

@@ -298,6 +298,25 @@ TEST(heap, libc_calls_and_their_errors)
 	free(p);
 	p = valloc(10);
 	EXPECT_UEQ((uintptr_t)p % PAGE_SIZE, 0);
+
+	/* The SVID statistics see a live large object, and trimming keeps it. */
+#ifdef __GLIBC__
+#define MALLINFO mallinfo2 /* hosted: glibc deprecates mallinfo */
+#else
+#define MALLINFO mallinfo
+#endif
+	struct MALLINFO before = MALLINFO();
+	void *big = malloc(256 << 10);
+
+	ASSERT_TRUE(big != NULL);
+	struct MALLINFO during = MALLINFO();
+
+	EXPECT_TRUE((size_t)during.uordblks >= (size_t)before.uordblks + (256 << 10));
+	EXPECT_TRUE(during.arena >= during.uordblks);
+	malloc_trim(0);
+	memset(big, 0x5a, 256 << 10);
+	free(big);
+	EXPECT_EQ(mallopt(M_TRIM_THRESHOLD, 0), 0);
 	free(p);
 	p = pvalloc(10);
 	EXPECT_UEQ((uintptr_t)p % PAGE_SIZE, 0);
