@@ -23,6 +23,9 @@ void netpoll_add(struct netpoll *np)
 	BUG_ON(!np->pending || !np->arm || !np->disarm);
 	np->waiter = NULL;
 	spin_lock(&sources_lock);
+	for (struct netpoll *s = sources; s; s = s->next)
+		if (s == np)
+			panic("netpoll: source %s added twice", np->name ? np->name : "?");
 	np->next = sources;
 	__atomic_store_n(&sources, np, __ATOMIC_RELEASE);
 	spin_unlock(&sources_lock);

@@ -21,7 +21,8 @@ KERNEL_CFLAGS := -mgeneral-regs-only
 # turning loops into library calls that assume Normal memory.
 CFLAGS_mmu_boot.c := -mstrict-align -fno-tree-loop-distribute-patterns
 
-ARCH_DRIVERS := drivers/uart/uart.c drivers/uart/pl011.c drivers/irq/gic.c
+ARCH_DRIVERS := arch/common/pci_none.c drivers/uart/uart.c drivers/uart/pl011.c drivers/irq/gic.c \
+	drivers/acpi/acpi.c drivers/acpi/fadt.c
 LINKER_SCRIPT := linker/aarch64.ld
 LINK = $(CC) $(ARCH_CFLAGS) -nostdlib -static -no-pie -T $(LINKER_SCRIPT) -Wl,--gc-sections \
 	-Wl,-z,noexecstack -Wl,--build-id=none

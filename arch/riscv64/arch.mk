@@ -17,7 +17,8 @@ ARCH_CFLAGS := -march=rv64gc -mabi=lp64d -mcmodel=medany -mno-relax $(NEWLIB_CFL
 # (sstatus.FS = Off) while the kernel handles a trap, so any FP use there faults.
 KERNEL_CFLAGS :=
 
-ARCH_DRIVERS := drivers/uart/uart.c drivers/uart/ns16550.c
+ARCH_DRIVERS := arch/common/pci_none.c drivers/uart/uart.c drivers/uart/ns16550.c drivers/irq/plic.c \
+	drivers/acpi/acpi.c drivers/acpi/fadt.c
 LINKER_SCRIPT := linker/riscv64.ld
 LINK = $(CC) $(ARCH_CFLAGS) -nostdlib -static -T $(LINKER_SCRIPT) -Wl,--no-relax \
 	-Wl,--gc-sections -Wl,-z,noexecstack

@@ -4,6 +4,7 @@
 #include <arch/csr.h>
 #include <arch/sbi.h>
 #include <drivers/fdt.h>
+#include <drivers/plic.h>
 #include <drivers/uart.h>
 #include <kernel/boot_info.h>
 #include "riscv64.h"
@@ -39,6 +40,10 @@ void arch_cpu_init(const struct boot_info *bi)
 			sifive_test = (volatile uint32_t *)(uintptr_t)base;
 	}
 	riscv_timer_setup(bi);
+	/* Device interrupts: the PLIC signals the boot hart's S-mode
+	 * external interrupt (scause 9), which trap.c hands to the irqchip. */
+	if (plic_probe(bi->dtb, bi->cpu_hwid[0]) == 0)
+		csr_set(sie, SIE_SEIE);
 }
 
 void arch_system_off(int status)

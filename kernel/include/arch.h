@@ -200,6 +200,17 @@ void arch_timer_set_deadline(uint64_t deadline);
 /* Disarm this CPU's timer. Called with interrupts disabled. */
 void arch_timer_cancel(void);
 
+/* ---- entropy ---- */
+
+/*
+ * One 64-bit value from the CPU's random number instruction (x86 RDSEED or
+ * RDRAND, riscv Zkr `seed`, aarch64 RNDR with FEAT_RNG), detected at run
+ * time, never assumed; hosted uses getrandom(2). Returns false when the
+ * CPU has none or it gave no value after a few tries. Called by
+ * kernel/random.c in task context; it may probe the CPU on its first call.
+ */
+bool arch_random_seed(uint64_t *v);
+
 /* ---- traps and stack walking ---- */
 
 /* Print the registers of a trap frame, a few per line. */
@@ -220,6 +231,36 @@ uintptr_t arch_frame_fp(const struct trap_frame *tf);
  * stack ends the walk instead of faulting.
  */
 bool arch_frame_next(uintptr_t *fp, uintptr_t *pc, uintptr_t lo, uintptr_t hi);
+
+/* ---- PCI: port I/O and message-signalled interrupts (drivers/pci) ---- */
+
+/*
+ * The x86 I/O port space (IN and OUT instructions), where x86 PCI I/O BARs
+ * live. Only x86_64 has one: elsewhere drivers/pci reaches I/O BARs through
+ * the host bridge's I/O window, which is memory, so these panic there (a
+ * call is a bug). Any context.
+ */
+uint8_t arch_pio_read8(uint16_t port);
+uint16_t arch_pio_read16(uint16_t port);
+uint32_t arch_pio_read32(uint16_t port);
+void arch_pio_write8(uint16_t port, uint8_t v);
+void arch_pio_write16(uint16_t port, uint16_t v);
+void arch_pio_write32(uint16_t port, uint32_t v);
+
+/*
+ * Message-signalled interrupts (PCI MSI and MSI-X), for drivers/pci: a new
+ * interrupt number *irq, which arrives through kernel_irq(*irq) on the boot
+ * CPU, and the message that raises it: a device writes the 32-bit `*data`
+ * to the 64-bit address `*addr`. Returns 0; -ENOSPC when every number is
+ * taken; -ENOTSUP where the platform takes no MSIs (riscv64 without an
+ * IMSIC, aarch64 without an ITS or a GICv2m frame, hosted): the device then
+ * uses INTx. Task context.
+ */
+int arch_msi_alloc(unsigned int *irq, uint64_t *addr, uint32_t *data);
+
+/* Give back a number from arch_msi_alloc that no device will signal any
+ * more and that has no handler (kernel/irq.c never removes one). */
+void arch_msi_free(unsigned int irq);
 
 /* ---- upcalls: implemented by the kernel, called by the arch ---- */
 

@@ -58,7 +58,10 @@ struct netdev {
 	uint8_t mac[6];
 	uint16_t mtu;
 	const struct netdev_ops *ops;
-	struct netpoll np; /* pending/arm/disarm: receive or transmit work */
+	/* pending/arm/disarm for received frames. The stack, not the driver,
+	 * calls netpoll_add() on it, once (adding it twice would loop the
+	 * netpoller's list). */
+	struct netpoll np;
 	void *priv;
 
 	/* Set by the stack before the first poll: called by ops->poll() for
