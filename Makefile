@@ -80,6 +80,28 @@ LIBS :=
 
 include arch/$(ARCH)/arch.mk
 
+# ---- lwIP 2.1.3 (kernel/net/), from Debian's source package ----
+# scripts/deps.sh unpacks it into $(LWIP); it is never committed. Only the
+# parts Weft uses are compiled: the core, IPv4, the netconn and socket APIs
+# and Ethernet (no apps, no IPv6, no PPP). It is third-party code, so it gets
+# warnings but not -Werror; our port (kernel/net/, libc/socket.c) gets both.
+LWIP := $(BUILD_ROOT)/src/lwip-2.1.3+dfsg1
+LWIP_FILES := core/def.c core/inet_chksum.c core/init.c core/ip.c core/mem.c core/memp.c \
+	core/netif.c core/pbuf.c core/raw.c core/stats.c core/sys.c core/tcp.c core/tcp_in.c \
+	core/tcp_out.c core/timeouts.c core/udp.c core/ipv4/dhcp.c core/ipv4/etharp.c \
+	core/ipv4/icmp.c core/ipv4/ip4.c core/ipv4/ip4_addr.c core/ipv4/ip4_frag.c \
+	api/api_lib.c api/api_msg.c api/err.c api/netbuf.c api/netifapi.c api/sockets.c \
+	api/tcpip.c netif/ethernet.c
+LWIP_OBJS := $(patsubst %,$(B)/lwip/%.o,$(LWIP_FILES))
+CFLAGS += $(if $(filter hosted,$(ARCH)),-DWEFT_HOSTED)
+LWIP_CFLAGS := $(filter-out -Werror,$(CFLAGS)) -Wno-unused-parameter -Wno-sign-compare \
+	-Wno-missing-field-initializers
+KERNEL_SRCS += $(wildcard kernel/net/*.c) libc/socket.c
+ifeq ($(WEFT_TESTS),1)
+TEST_SRCS += $(wildcard kernel/net/tests/*.c)
+endif
+INCLUDES += -Ikernel/net/include -I$(LWIP)/src/include
+
 # ---- the guest's network, for `make run` on bare-metal arches ----
 # NET=user: one NIC (NIC, a QEMU -device model; arch.mk picks the default)
 # on QEMU's user network, DHCP at 10.0.2.15, with host port PORT on
@@ -98,13 +120,14 @@ $(error VIRTIO_MMIO=$(VIRTIO_MMIO) is not one of: legacy modern)
 endif
 NET_FLAGS = $(if $(filter user,$(NET)),-netdev user$(comma)id=n0$(comma)hostfwd=tcp:127.0.0.1:$(PORT)-:80 \
 	-device $(NIC)$(NIC_OPTS)$(comma)netdev=n0) $(if $(RNG),-device $(RNG)$(NIC_OPTS)) \
-	$(if $(filter modern,$(VIRTIO_MMIO)),-global virtio-mmio.force-legacy=false)
+	$(if $(filter modern,$(VIRTIO_MMIO)),-global virtio-mmio.force-legacy=false) \
+	$(if $(filter none,$(NET)),-nic none)
 
 ARCH_SRCS := $(wildcard arch/$(ARCH)/*.c arch/$(ARCH)/*.S boot/$(ARCH)/*.c boot/$(ARCH)/*.S)
 SRCS := $(ARCH_SRCS) $(KERNEL_SRCS) $(DRIVER_SRCS) $(ARCH_DRIVERS) $(LIBC_SRCS) $(TEST_SRCS)
 OBJS := $(patsubst %,$(B)/obj/%.o,$(SRCS))
 APP_OBJS := $(patsubst $(APP_DIR)/%,$(B)/app/%.o,$(APP_SRCS))
-ALL_OBJS := $(OBJS) $(APP_OBJS)
+ALL_OBJS := $(OBJS) $(LWIP_OBJS) $(APP_OBJS)
 
 # Everything is rebuilt when a flag changes, not only when a file does.
 BUILD_FLAGS := $(CC) $(CFLAGS) $(ARCH_CFLAGS) $(KERNEL_CFLAGS) $(APP_CFLAGS) $(INCLUDES) $(LINK) $(LIBS)
@@ -126,6 +149,15 @@ $(B)/obj/%.c.o: %.c | $(DEPS_STAMP)
 	$(quiet) CC $<
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(CC) $(CFLAGS) $(ARCH_CFLAGS) $(KERNEL_CFLAGS) $(CFLAGS_$(notdir $<)) $(INCLUDES) -c $< -o $@
+
+# A build tree whose lwIP source went missing fetches it again.
+$(addprefix $(LWIP)/src/,$(LWIP_FILES)) &:
+	$(Q)scripts/deps.sh $(BUILD_ROOT)
+
+$(B)/lwip/%.c.o: $(LWIP)/src/%.c | $(DEPS_STAMP)
+	$(quiet) CC lwip/$*.c
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CC) $(LWIP_CFLAGS) $(ARCH_CFLAGS) $(KERNEL_CFLAGS) $(INCLUDES) -c $< -o $@
 
 $(B)/obj/%.S.o: %.S | $(DEPS_STAMP)
 	$(quiet) AS $<

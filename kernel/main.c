@@ -6,6 +6,7 @@
 #include <kernel/kernel.h>
 #include <kernel/libc.h>
 #include <kernel/mm.h>
+#include <kernel/net.h>
 #include <kernel/panic.h>
 #include <kernel/printk.h>
 #include <kernel/sched.h>
@@ -18,6 +19,7 @@ static void main_task(void *arg)
 {
 	(void)arg;
 	devices_init(); /* NICs and the entropy source, found at run time */
+	net_init(); /* lwIP and one interface per NIC (none: started by socket()) */
 	bootargs_warn_unused(&kernel_bootargs); /* every subsystem has read its options */
 	libc_start(kernel_bootargs.argc, kernel_bootargs.argv);
 }

@@ -9,6 +9,7 @@
 
 #include <kernel/ksym.h>
 #include <kernel/mm.h>
+#include <kernel/net.h>
 #include <kernel/libc.h>
 #include <kernel/panic.h>
 #include <kernel/printk.h>
@@ -117,12 +118,15 @@ static void goexit0(struct g *g)
 	g->arg = NULL;
 	g->wait_reason = NULL;
 	stack_trim(&g->stack);
+	bool counted = !g->system;
+
 	gfput(c->p, g);
 	/* Release: a task that sees the count drop also sees what the exited
 	 * task wrote, its stack trimmed and any batch of surplus stacks its
 	 * exit set off freed (tests wait for num_tasks() to settle). g may be
 	 * running again elsewhere by now: this touches only the count. */
-	__atomic_fetch_sub(&ntasks, 1, __ATOMIC_RELEASE);
+	if (counted)
+		__atomic_fetch_sub(&ntasks, 1, __ATOMIC_RELEASE);
 	schedule();
 }
 
@@ -139,6 +143,7 @@ static void task_entry(void *arg)
 
 void task_exit(void)
 {
+	net_task_exit(current_g());
 	libc_task_exit(current_g());
 	preempt_disable();
 	mcall(goexit0);
@@ -219,10 +224,11 @@ static uintptr_t g_stack_top(const struct g *g)
 }
 
 /* Make g ready to run fn(arg) as a new task. */
-static void g_prepare(struct g *g, void (*fn)(void *), void *arg)
+static void g_prepare(struct g *g, void (*fn)(void *), void *arg, bool system)
 {
 	g->fn = fn;
 	g->arg = arg;
+	g->system = system;
 	g->id = __atomic_fetch_add(&next_id, 1, __ATOMIC_RELAXED);
 	g->stack.owner = g->id;
 	g->status = G_RUNNABLE;
@@ -230,12 +236,12 @@ static void g_prepare(struct g *g, void (*fn)(void *), void *arg)
 	g->select_done = 0;
 	g->param = NULL;
 	arch_ctx_init(&g->ctx, g->stack.lo, g_stack_top(g), task_entry, g);
-	__atomic_fetch_add(&ntasks, 1, __ATOMIC_RELAXED);
+	if (!system)
+		__atomic_fetch_add(&ntasks, 1, __ATOMIC_RELAXED);
 }
 
-int go_opts(void (*fn)(void *), void *arg, const struct task_opts *opts)
+static int spawn(void (*fn)(void *), void *arg, size_t max, bool system)
 {
-	size_t max = opts && opts->stack_max ? opts->stack_max : stack_default_max;
 	int err;
 
 	if (max < STACK_MIN || max > STACK_MAX_LIMIT)
@@ -254,7 +260,7 @@ int go_opts(void (*fn)(void *), void *arg, const struct task_opts *opts)
 	if (!g && !(g = g_alloc(max, &err)))
 		return err;
 	libc_task_init(g);
-	g_prepare(g, fn, arg);
+	g_prepare(g, fn, arg, system);
 	/* Once queued, g may run, exit and be reused before we look again. */
 	int id = g->id;
 
@@ -265,9 +271,19 @@ int go_opts(void (*fn)(void *), void *arg, const struct task_opts *opts)
 	return id;
 }
 
+int go_opts(void (*fn)(void *), void *arg, const struct task_opts *opts)
+{
+	return spawn(fn, arg, opts && opts->stack_max ? opts->stack_max : stack_default_max, false);
+}
+
 int go(void (*fn)(void *), void *arg)
 {
 	return go_opts(fn, arg, NULL);
+}
+
+int go_system(void (*fn)(void *), void *arg, size_t stack_max)
+{
+	return spawn(fn, arg, stack_max ? stack_max : stack_default_max, true);
 }
 
 void task_init_main(void (*fn)(void *), void *arg)
@@ -278,7 +294,7 @@ void task_init_main(void (*fn)(void *), void *arg)
 	if (!g)
 		panic("cannot make the main task's stack (%d)", err);
 	libc_task_init(g);
-	g_prepare(g, fn, arg);
+	g_prepare(g, fn, arg, false);
 	BUG_ON(g->id != 1);
 	__atomic_store_n(&cpus[0].p->runnext, g, __ATOMIC_RELEASE);
 }
@@ -324,9 +340,9 @@ void task_dump_all(void)
 	for (struct g *g = __atomic_load_n(&allgs, __ATOMIC_ACQUIRE); g; g = g->alllink) {
 		if (g->status == G_DEAD || g->status == G_IDLE)
 			continue;
-		printk("  task %d [%s%s%s]%s\n", g->id, status_names[g->status],
+		printk("  task %d [%s%s%s]%s%s\n", g->id, status_names[g->status],
 		       g->wait_reason ? ": " : "", g->wait_reason ? g->wait_reason : "",
-		       g == self ? " (this task)" : "");
+		       g->system ? " (kernel)" : "", g == self ? " (this task)" : "");
 		if (g != self && g->status != G_RUNNING)
 			dump_frames(g);
 	}

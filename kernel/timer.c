@@ -60,7 +60,8 @@ static void heap_remove(struct p *p, int i)
 
 	__atomic_store_n(&p->ntimers, last, __ATOMIC_RELAXED); /* see timers_pending */
 
-	p->timers[i]->p = NULL;
+	/* timer_del reads t->p without the lock. */
+	__atomic_store_n(&p->timers[i]->p, NULL, __ATOMIC_RELEASE);
 	if (i != last) {
 		p->timers[i] = p->timers[last];
 		p->timers[i]->index = i;

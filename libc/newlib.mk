@@ -4,6 +4,8 @@
 # ARCH_CFLAGS and NEWLIB_LIBS to its LIBS.
 
 GCC_INCLUDE := $(shell $(CC) -print-file-name=include)
+# GCC's limits.h lives here; newlib's limits.h reaches it with #include_next.
+GCC_INCLUDE_FIXED := $(shell $(CC) -print-file-name=include-fixed)
 LIBGCC := $(shell $(CC) -print-libgcc-file-name)
 
 # Only newlib's headers and the compiler's own, never the host's.
@@ -12,7 +14,7 @@ LIBGCC := $(shell $(CC) -print-libgcc-file-name)
 # CLOCK_MONOTONIC only where the platform says it has them; libc/syscalls.c
 # implements them.
 NEWLIB_CFLAGS := -ffreestanding -nostdinc -isystem $(NEWLIB)/include -isystem $(GCC_INCLUDE) \
-	-D__DYNAMIC_REENT__ -D_POSIX_TIMERS=1 -D_POSIX_MONOTONIC_CLOCK=200112L
+	-isystem $(GCC_INCLUDE_FIXED) -D__DYNAMIC_REENT__ -D_POSIX_TIMERS=1 -D_POSIX_MONOTONIC_CLOCK=200112L
 
 NEWLIB_LIBS := $(NEWLIB)/lib/libc.a $(NEWLIB)/lib/libm.a $(LIBGCC)
 

@@ -5,6 +5,7 @@
  * and clean errors for what a unikernel does not have (files, processes).
  */
 #include <errno.h>
+#include <stdarg.h>
 #include <stdint.h>
 #include <sys/stat.h>
 #include <sys/time.h>
@@ -19,6 +20,8 @@
 #include <kernel/panic.h>
 #include <kernel/time.h>
 
+#include <lwip/sockets.h> /* socket descriptors: LWIP_SOCKET_OFFSET and up */
+
 /*
  * Errors go straight to the calling task's errno (newlib's errno macro,
  * which is per task through __getreent), never to newlib's one global
@@ -30,8 +33,17 @@ static int is_console(int fd)
 	return fd >= 0 && fd <= 2;
 }
 
+/* Descriptors from LWIP_SOCKET_OFFSET (3) up are lwIP's sockets
+ * (libc/socket.c); lwIP says EBADF for one that is not open. */
+static int is_socket(int fd)
+{
+	return fd >= LWIP_SOCKET_OFFSET;
+}
+
 _READ_WRITE_RETURN_TYPE _write(int fd, const void *buf, size_t len)
 {
+	if (is_socket(fd))
+		return lwip_write(fd, buf, len);
 	if (!is_console(fd) || fd == 0) {
 		errno = EBADF;
 		return -1;
@@ -47,6 +59,8 @@ _READ_WRITE_RETURN_TYPE _read(int fd, void *buf, size_t len)
 	size_t n = 0;
 	int c;
 
+	if (is_socket(fd))
+		return lwip_read(fd, buf, len);
 	if (fd != 0) {
 		errno = EBADF;
 		return -1;
@@ -102,6 +116,10 @@ int _isatty(int fd)
 
 int _fstat(int fd, struct stat *st)
 {
+	if (is_socket(fd) && lwip_fcntl(fd, F_GETFL, 0) >= 0) {
+		*st = (struct stat){ .st_mode = S_IFSOCK };
+		return 0;
+	}
 	if (!is_console(fd)) {
 		errno = EBADF;
 		return -1;
@@ -112,10 +130,33 @@ int _fstat(int fd, struct stat *st)
 
 int _close(int fd)
 {
+	if (is_socket(fd))
+		return lwip_close(fd);
 	if (is_console(fd))
 		return 0;
 	errno = EBADF;
 	return -1;
+}
+
+/* newlib's fcntl() calls this: O_NONBLOCK on sockets, nothing else. */
+int _fcntl(int fd, int cmd, int arg)
+{
+	if (is_socket(fd))
+		return lwip_fcntl(fd, cmd, arg);
+	errno = is_console(fd) ? EINVAL : EBADF;
+	return -1;
+}
+
+/* Weak, like the aliases below; x86_64's newlib has no fcntl() at all. */
+__attribute__((weak)) int fcntl(int fd, int cmd, ...)
+{
+	va_list ap;
+	int arg;
+
+	va_start(ap, cmd);
+	arg = va_arg(ap, int);
+	va_end(ap);
+	return _fcntl(fd, cmd, arg);
 }
 
 off_t _lseek(int fd, off_t off, int whence)

@@ -152,6 +152,25 @@ struct memstats {
 };
 void read_memstats(struct memstats *ms);
 
+/* ---- network ---- */
+
+/* One network interface's counters (net_stats). */
+struct net_stats {
+	char name[8]; /* "vnet0" */
+	uint8_t mac[6];
+	uint32_t ipv4; /* its address in network byte order, 0 until configured */
+	uint64_t rx_packets, rx_bytes;
+	/* Frames dropped on the way in: by the driver (too short, too long, no
+	 * buffer) and by the stack (lwIP's link, ARP, IP, ICMP, UDP and TCP
+	 * drops: bad checksums and lengths, no memory, nobody listening). */
+	uint64_t rx_dropped;
+	uint64_t tx_packets, tx_bytes, tx_dropped;
+};
+
+/* The counters of interface idx (0, 1, ... in probe order): 0, or -ENODEV
+ * past the last one. */
+int net_stats(int idx, struct net_stats *st);
+
 #ifdef __cplusplus
 }
 #endif

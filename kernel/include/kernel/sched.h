@@ -61,9 +61,11 @@ struct g {
 	uint32_t select_done;
 	void *param; /* what the waker left: the winning waiter */
 
+	bool system; /* a kernel service task, left out of num_tasks() */
 	struct timer *sleep_timer; /* for sleep_ns, on the G's stack */
 	void *libc; /* the C library's per-task state */
 	int libc_errno; /* hosted: errno saved across switches */
+	void *net_sem; /* lwIP's per-task semaphore, made on first use (kernel/net/) */
 };
 
 struct timer {
@@ -172,6 +174,15 @@ int timer_add(struct timer *t);
 int timer_add_nogrow(struct timer *t);
 int timer_reserve(void);
 bool timer_del(struct timer *t);
+
+/*
+ * Start a kernel service task (the network stack's threads, a NIC's poll
+ * task): go_opts() with `stack_max` (0: the default), but left out of
+ * num_tasks(), as Go leaves its system goroutines out of NumGoroutine, so
+ * that the count an app sees is its own tasks. The task id, or -ENOMEM /
+ * -EINVAL.
+ */
+int go_system(void (*fn)(void *), void *arg, size_t stack_max);
 
 /* Leave the running task (task.c). */
 __noreturn void task_exit(void);
