@@ -9,8 +9,8 @@ median of each figure is compared. Both use one CPU (procs=1, GOMAXPROCS=1),
 so that the figures are the cost of the operation itself, not of cross-CPU
 wakeups. Then apps/bench runs once more on each bare-metal arch in QEMU with
 -icount shift=0,sleep=off, where a guest nanosecond is one instruction: its
-figures are instructions per operation, the same on every run. Writes
-docs/BENCHMARKS.md.
+figures are instructions per operation, the same on every run. Last, the
+network benchmarks of scripts/bench_net.py. Writes docs/BENCHMARKS.md.
 """
 import os
 import platform
@@ -18,6 +18,8 @@ import re
 import statistics
 import subprocess
 import sys
+
+from bench_net import net_bench
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 RUNS = 3
@@ -193,6 +195,8 @@ def main():
         md.append(f"| {arch} | " + " | ".join(f"{c[k]:.0f}" if c else "n/a"
                                               for k in ICOUNT_OPS) + " |")
     md.append("")
+    print()
+    md += net_bench()
     with open(os.path.join(ROOT, "docs", "BENCHMARKS.md"), "w") as f:
         f.write("\n".join(md))
     print("wrote docs/BENCHMARKS.md")

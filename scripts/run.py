@@ -90,6 +90,11 @@ def main():
     if not cmd:
         ap.error("no command")
     log = open(a.log, "wb") if a.log else None
+    # The guest runs in a session of its own (so that a timeout can kill
+    # all of it): when we are told to stop, unwind through run()'s
+    # `finally`, which kills it, rather than die and leave it running.
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, lambda signum, frame: sys.exit(128 + signum))
     status, _ = run(cmd, a.timeout, log, stdin=None)
     sys.exit(status)
 
