@@ -227,6 +227,7 @@ static void bars_read(struct pci_dev *pd, struct pci_host *h)
 		i += n;
 	}
 	pci_cfg_write16(pd, PCI_COMMAND, cmd);
+	pd->bars_known = true;
 }
 
 /*
@@ -460,7 +461,10 @@ int pci_bar_map(struct pci_dev *pd, int bar, struct pci_io *io)
 	struct pci_bar *b;
 	int err;
 
-	if (bar < 0 || bar >= 6 || !pd->bar[bar].size || !pd->bar[bar].addr)
+	if (bar < 0 || bar >= 6)
+		return -ENODEV;
+	pci_bars(pd);
+	if (!pd->bar[bar].size || !pd->bar[bar].addr)
 		return -ENODEV;
 	b = &pd->bar[bar];
 	if (b->io && h->io_ports) {
@@ -551,6 +555,7 @@ int pci_msix_enable(struct pci_dev *pd, int nvec)
 		return -ENOTSUP;
 	if (pd->msix_nvec)
 		return -EBUSY;
+	pci_bars(pd);
 	ctrl = pci_cfg_read16(pd, cap + MSIX_CTRL);
 	tsize = (ctrl & MSIX_CTRL_SIZE) + 1u;
 	tbl = pci_cfg_read32(pd, cap + MSIX_TABLE);
@@ -784,7 +789,14 @@ static void add_function(struct pci_host *h, unsigned int bus, unsigned int dev,
 	}
 	pd->msix_cap = (uint16_t)pci_find_cap(pd, PCI_CAP_ID_MSIX, 0);
 	pd->msi_cap = (uint16_t)pci_find_cap(pd, PCI_CAP_ID_MSI, 0);
-	bars_read(pd, h);
+	/* Sizing a BAR means turning the function's decoding off and on
+	 * again, which is not free for a device that is in use (QEMU has
+	 * crashed while the boot display's framebuffer went away and came
+	 * back under a running vCPU). Where firmware assigned every BAR (ACPI
+	 * hosts), only the functions a driver takes are sized, at probe; on
+	 * DTB hosts every BAR is sized now, to place them all. */
+	if (h->dtb)
+		bars_read(pd, h);
 	pd->intx_irq = intx_route(pd);
 
 	if (pd->header_type != 1)
@@ -852,6 +864,12 @@ static void hosts_from_dtb(const void *dtb)
 	}
 }
 
+void pci_bars(struct pci_dev *pd)
+{
+	if (!pd->bars_known)
+		bars_read(pd, &hosts[(const struct pci_host *)pd->host - hosts]);
+}
+
 static void probe_driver(struct pci_dev *pd)
 {
 	for (unsigned int i = 0; i < ARRAY_SIZE(pci_drivers); i++) {
@@ -860,6 +878,7 @@ static void probe_driver(struct pci_dev *pd)
 
 		if (!drv || !drv->match(pd))
 			continue;
+		pci_bars(pd);
 		err = drv->probe(pd);
 		if (err == 0) {
 			pd->driver = drv->name;

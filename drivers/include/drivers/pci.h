@@ -62,6 +62,7 @@ struct pci_dev {
 	uint8_t header_type; /* 0: a device, 1: a PCI-to-PCI bridge */
 	const struct pci_dev *parent; /* the bridge it sits behind, NULL on the root bus */
 	const char *driver; /* the driver that took it, or NULL */
+	bool bars_known; /* bar[] was read (at scan on DTB hosts, else at probe) */
 };
 
 struct pci_driver {
@@ -88,6 +89,12 @@ void pci_cfg_write32(const struct pci_dev *pd, unsigned int off, uint32_t v);
 /* Config offset of the first capability with `id` after offset `after`
  * (0: from the start of the list), or 0 if there is none. */
 unsigned int pci_find_cap(const struct pci_dev *pd, uint8_t id, unsigned int after);
+
+/* Make pd->bar[] valid: where firmware placed every BAR (ACPI hosts) a
+ * function's BARs are sized only when something asks, since sizing turns
+ * its decoding off for a moment. Drivers get it done before probe(), and
+ * pci_bar_map() and pci_msix_enable() do it too. Task context. */
+void pci_bars(struct pci_dev *pd);
 
 /* Turn on memory and I/O decoding and bus mastering (DMA). */
 void pci_enable(struct pci_dev *pd);
