@@ -52,9 +52,17 @@ if [ ! -f "$lwip_dir/src/core/init.c" ]; then
 			echo "deps: run 'make deps' as root, or with password-less sudo" >&2
 			exit 1
 		fi
-		echo "  APT     deb-src entry $src_list"
-		sed 's/^Types: deb$/Types: deb-src/' /etc/apt/sources.list.d/debian.sources |
-			$sudo tee "$src_list" >/dev/null
+		if [ -f /etc/apt/sources.list.d/debian.sources ]; then
+			echo "  APT     deb-src entry $src_list"
+			sed 's/^Types: deb$/Types: deb-src/' /etc/apt/sources.list.d/debian.sources |
+				$sudo tee "$src_list" >/dev/null
+		else
+			# An older machine with a one-line-style sources.list.
+			src_list=/etc/apt/sources.list.d/weft-src.list
+			echo "  APT     deb-src entry $src_list"
+			sed -n 's/^deb \(.*\)/deb-src \1/p' /etc/apt/sources.list |
+				$sudo tee "$src_list" >/dev/null
+		fi
 		$sudo apt-get update -qq
 	fi
 	echo "  SRC     lwip"

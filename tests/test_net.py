@@ -86,7 +86,7 @@ def curl(g, path):
                         f"http://127.0.0.1:{g.port}{path}"],
                        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=IO_TIMEOUT + 10)
     body, _, code = p.stdout.decode(errors="replace").rpartition("\n")
-    assert p.returncode == 0, f"curl {path}: {p.stdout!r}"
+    assert p.returncode == 0, f"curl {path}: {p.stdout!r}\nguest:\n{g.output()[-3000:]}"
     return int(code), body
 
 
@@ -210,6 +210,12 @@ def test_reset_and_half_close(httpd):
     t = threading.Thread(target=steady)
     t.start()
     try:
+        # The steady client is being served before the others start.
+        deadline = time.monotonic() + IO_TIMEOUT
+        while not served and t.is_alive() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert served, f"the steady client got no answer\n{httpd.output()[-3000:]}"
+        start = len(served)
         for _ in range(20):
             # Reset in the middle of a request.
             s = socket.create_connection(("127.0.0.1", httpd.port), timeout=IO_TIMEOUT)
@@ -223,10 +229,14 @@ def test_reset_and_half_close(httpd):
                 status, _, body = read_response(s)
                 assert status == 200 and body
                 assert s.recv(1) == b""
+        # ...and still is, with all of that going on.
+        deadline = time.monotonic() + IO_TIMEOUT
+        while len(served) == start and t.is_alive() and time.monotonic() < deadline:
+            time.sleep(0.05)
     finally:
         stop.set()
         t.join(IO_TIMEOUT)
-    assert served and all(c == 200 for c in served)
+    assert len(served) > start and all(c == 200 for c in served), served
     httpd.alive()
 
 
