@@ -25,8 +25,19 @@
 
 #include <kernel/net.h>
 
+/* lwIP's calls may wait on the task's semaphore: make it first, where
+ * running out of memory can be ENOMEM (kernel/include/kernel/net.h). */
+#define NET_ENTER()                         \
+	do {                                \
+		if (net_task_enter() < 0) { \
+			errno = ENOMEM;     \
+			return -1;          \
+		}                           \
+	} while (0)
+
 int socket(int domain, int type, int protocol)
 {
+	NET_ENTER();
 	int nonblock = type & SOCK_NONBLOCK;
 	int fd;
 
@@ -44,6 +55,7 @@ int socket(int domain, int type, int protocol)
 
 int bind(int fd, const struct sockaddr *addr, socklen_t len)
 {
+	NET_ENTER();
 	return lwip_bind(fd, addr, len);
 }
 
@@ -51,16 +63,19 @@ int bind(int fd, const struct sockaddr *addr, socklen_t len)
  * of DEFAULT_ACCEPTMBOX_SIZE (kernel/net/include/lwipopts.h). */
 int listen(int fd, int backlog)
 {
+	NET_ENTER();
 	return lwip_listen(fd, backlog);
 }
 
 int accept(int fd, struct sockaddr *addr, socklen_t *len)
 {
+	NET_ENTER();
 	return lwip_accept(fd, addr, len);
 }
 
 int connect(int fd, const struct sockaddr *addr, socklen_t len)
 {
+	NET_ENTER();
 	int r = lwip_connect(fd, addr, len);
 
 	/* A reset answering our SYN is a refusal (RFC 793, SYN-SENT), which
@@ -72,58 +87,69 @@ int connect(int fd, const struct sockaddr *addr, socklen_t len)
 
 ssize_t send(int fd, const void *buf, size_t len, int flags)
 {
+	NET_ENTER();
 	return lwip_send(fd, buf, len, flags & ~MSG_NOSIGNAL); /* no signals here */
 }
 
 ssize_t recv(int fd, void *buf, size_t len, int flags)
 {
+	NET_ENTER();
 	return lwip_recv(fd, buf, len, flags);
 }
 
 ssize_t sendto(int fd, const void *buf, size_t len, int flags, const struct sockaddr *to,
 	       socklen_t tolen)
 {
+	NET_ENTER();
 	return lwip_sendto(fd, buf, len, flags & ~MSG_NOSIGNAL, to, tolen);
 }
 
 ssize_t recvfrom(int fd, void *buf, size_t len, int flags, struct sockaddr *from,
 		 socklen_t *fromlen)
 {
+	NET_ENTER();
 	return lwip_recvfrom(fd, buf, len, flags, from, fromlen);
 }
 
 ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)
 {
+	NET_ENTER();
 	return lwip_sendmsg(fd, msg, flags & ~MSG_NOSIGNAL);
 }
 
 ssize_t recvmsg(int fd, struct msghdr *msg, int flags)
 {
+	NET_ENTER();
 	return lwip_recvmsg(fd, msg, flags);
 }
 
 int shutdown(int fd, int how)
 {
+	NET_ENTER();
 	return lwip_shutdown(fd, how);
 }
 
 int setsockopt(int fd, int level, int name, const void *val, socklen_t len)
 {
+	NET_ENTER();
 	return lwip_setsockopt(fd, level, name, val, len);
 }
 
 int getsockopt(int fd, int level, int name, void *val, socklen_t *len)
 {
+	NET_ENTER();
 	return lwip_getsockopt(fd, level, name, val, len);
 }
 
 int getpeername(int fd, struct sockaddr *addr, socklen_t *len)
 {
+	NET_ENTER();
 	return lwip_getpeername(fd, addr, len);
 }
 
 int getsockname(int fd, struct sockaddr *addr, socklen_t *len)
 {
+	NET_ENTER();
 	return lwip_getsockname(fd, addr, len);
 }
 
@@ -144,6 +170,7 @@ static bool is_open_socket(int fd)
  */
 int poll(struct pollfd *fds, nfds_t nfds, int timeout)
 {
+	NET_ENTER();
 	struct pollfd *copy;
 	int nbad = 0, n;
 
@@ -388,22 +415,28 @@ static int is_socket(int fd)
 
 ssize_t read(int fd, void *buf, size_t len)
 {
-	if (is_socket(fd))
+	if (is_socket(fd)) {
+		NET_ENTER();
 		return lwip_read(fd, buf, len);
+	}
 	return syscall(SYS_read, fd, buf, len);
 }
 
 ssize_t write(int fd, const void *buf, size_t len)
 {
-	if (is_socket(fd))
+	if (is_socket(fd)) {
+		NET_ENTER();
 		return lwip_write(fd, buf, len);
+	}
 	return syscall(SYS_write, fd, buf, len);
 }
 
 int close(int fd)
 {
-	if (is_socket(fd))
+	if (is_socket(fd)) {
+		NET_ENTER();
 		return lwip_close(fd);
+	}
 	return (int)syscall(SYS_close, fd);
 }
 

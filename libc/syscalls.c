@@ -17,6 +17,7 @@
 
 #include <arch.h>
 #include <kernel/console.h>
+#include <kernel/net.h>
 #include <kernel/panic.h>
 #include <kernel/time.h>
 
@@ -43,7 +44,7 @@ static int is_socket(int fd)
 _READ_WRITE_RETURN_TYPE _write(int fd, const void *buf, size_t len)
 {
 	if (is_socket(fd))
-		return lwip_write(fd, buf, len);
+		return net_task_enter() < 0 ? (errno = ENOMEM, -1) : lwip_write(fd, buf, len);
 	if (!is_console(fd) || fd == 0) {
 		errno = EBADF;
 		return -1;
@@ -60,7 +61,7 @@ _READ_WRITE_RETURN_TYPE _read(int fd, void *buf, size_t len)
 	int c;
 
 	if (is_socket(fd))
-		return lwip_read(fd, buf, len);
+		return net_task_enter() < 0 ? (errno = ENOMEM, -1) : lwip_read(fd, buf, len);
 	if (fd != 0) {
 		errno = EBADF;
 		return -1;
@@ -131,7 +132,7 @@ int _fstat(int fd, struct stat *st)
 int _close(int fd)
 {
 	if (is_socket(fd))
-		return lwip_close(fd);
+		return net_task_enter() < 0 ? (errno = ENOMEM, -1) : lwip_close(fd);
 	if (is_console(fd))
 		return 0;
 	errno = EBADF;

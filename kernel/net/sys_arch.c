@@ -134,14 +134,14 @@ u32_t sys_arch_sem_wait(sys_sem_t *sem, u32_t timeout)
 static struct sys_sem *task_sems;
 static spinlock_t task_sems_lock;
 
-sys_sem_t *weft_lwip_task_sem(void)
+int net_task_enter(void)
 {
 	struct g *g = current_g();
 	struct sys_sem *s;
 
 	if (!g->net_sem) {
 		if (sys_sem_new(&s, 0) != ERR_OK)
-			panic("lwip: no memory for task %d's semaphore", g->id);
+			return -ENOMEM;
 		spin_lock(&task_sems_lock);
 		s->next = task_sems;
 		if (task_sems)
@@ -150,7 +150,16 @@ sys_sem_t *weft_lwip_task_sem(void)
 		spin_unlock(&task_sems_lock);
 		g->net_sem = s;
 	}
-	return (sys_sem_t *)&g->net_sem;
+	return 0;
+}
+
+sys_sem_t *weft_lwip_task_sem(void)
+{
+	/* The socket calls made it (net_task_enter); lwIP's own tasks make
+	 * it here, where there is no error to return. */
+	if (net_task_enter() < 0)
+		panic("lwip: no memory for task %d's semaphore", current_g()->id);
+	return (sys_sem_t *)&current_g()->net_sem;
 }
 
 void net_task_exit(struct g *g)

@@ -25,6 +25,14 @@ void net_start(void);
 /* Whether lwIP runs (tests, /stats). */
 bool net_running(void);
 
+/*
+ * Make sure the calling task has the semaphore lwIP waits on (its
+ * per-task netconn semaphore): 0, or -ENOMEM. Every socket call makes
+ * it first, so that running out of memory is ENOMEM from that call, never
+ * a failure deep inside lwIP.
+ */
+int net_task_enter(void);
+
 struct g;
 /* Free the task's lwIP semaphore, if it has one (g->net_sem). Called by
  * task_exit() on the exiting task. */
