@@ -68,6 +68,11 @@ void sys_sem_free(sys_sem_t *sem)
 {
 	struct sys_sem *s = *sem;
 
+	/* A signaller may still be inside sys_sem_signal (its unit already
+	 * taken by the waiter that now frees the semaphore): wait for it to
+	 * let go of the lock, its last touch of s. */
+	spin_lock(&s->lock);
+	spin_unlock(&s->lock);
 	chan_free(s->wake);
 	free(s);
 }
@@ -77,10 +82,13 @@ void sys_sem_signal(sys_sem_t *sem)
 	struct sys_sem *s = *sem;
 	char token = 0;
 
+	/* The token goes in under the lock: once a waiter can take the unit
+	 * (which needs the lock), this signaller is done with s, and the
+	 * waiter may free it (a task's semaphore goes when the task exits). */
 	spin_lock(&s->lock);
 	s->count++;
-	spin_unlock(&s->lock);
 	(void)chan_trysend(s->wake, &token); /* already full: a waiter will see it */
+	spin_unlock(&s->lock);
 }
 
 static bool sem_take(struct sys_sem *s)
