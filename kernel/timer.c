@@ -93,10 +93,15 @@ void timers_run(struct p *p, uint64_t now)
 		}
 		struct timer *t = p->timers[0];
 
-		heap_remove(p, 0);
-		/* timer_del() waits for this to clear before the timer's
-		 * memory may go away. */
+		/* timer_del() reads t->p without the lock, and once it sees
+		 * NULL it waits only while `running` is set: so `running` is
+		 * set first, and heap_remove's release store of t->p = NULL
+		 * publishes it. (Set after, a timer_del in between returned at
+		 * once, its caller's stack frame holding the timer went on to
+		 * other uses, and t->fn then ran on that memory: a select
+		 * timeout readied whatever "G" it found there.) */
 		__atomic_store_n(&t->running, true, __ATOMIC_RELAXED);
+		heap_remove(p, 0);
 		spin_unlock_irqrestore(&p->timer_lock, flags);
 		t->fn(t);
 		__atomic_store_n(&t->running, false, __ATOMIC_RELEASE);
