@@ -83,7 +83,9 @@ class Guest:
 
     def qemu_pid(self):
         """The QEMU process under `make run` (found by its forwarded port)."""
-        out = subprocess.run(["pgrep", "-f", f"hostfwd=tcp:127.0.0.1:{self.port}-"],
+        # The runner and x86_64's esp.sh carry the same command line in
+        # their arguments: only the QEMU process itself starts with it.
+        out = subprocess.run(["pgrep", "-f", f"^qemu-system.*hostfwd=tcp:127.0.0.1:{self.port}-"],
                              stdout=subprocess.PIPE, text=True).stdout.split()
         return int(out[0]) if out else None
 

@@ -31,10 +31,10 @@ CONFIGS = [
     ("riscv64", "pci", ["NIC=virtio-net-pci", "RNG=virtio-rng-pci"], "virtio-net-pci"),
     ("aarch64", "mmio-legacy", [], "virtio-net-device"),
     ("aarch64", "mmio-modern", ["VIRTIO_MMIO=modern"], "virtio-net-device"),
-    ("x86_64", "pci-transitional", [], "virtio-net-pci,romfile="),
-    ("x86_64", "pci-modern", ["NIC=virtio-net-pci,disable-legacy=on"],
+    ("x86_64", "pci-transitional", ["RNG=virtio-rng-pci"], "virtio-net-pci,romfile="),
+    ("x86_64", "pci-modern", ["NIC=virtio-net-pci,disable-legacy=on", "RNG=virtio-rng-pci"],
      "virtio-net-pci,disable-legacy=on,romfile="),
-    ("x86_64", "pci-legacy", ["NIC=virtio-net-pci,disable-modern=on"],
+    ("x86_64", "pci-legacy", ["NIC=virtio-net-pci,disable-modern=on", "RNG=virtio-rng-pci"],
      "virtio-net-pci,disable-modern=on,romfile="),
 ]
 

@@ -62,7 +62,10 @@ $(ESP_IMAGE): $(IMAGE)
 OVMF := /usr/share/ovmf/OVMF.fd
 # The NIC and entropy device of `make run` (Makefile: NET, NIC, RNG).
 DEFAULT_NIC := virtio-net-pci
-DEFAULT_RNG := virtio-rng-pci
+# No virtio-rng by default: the CPU has RDRAND, and QEMU 7.2 segfaulted in
+# 2 of about 20 SMP=4 boots per test run while the driver probed one
+# (RNG=virtio-rng-pci still adds it; the network tests do).
+DEFAULT_RNG :=
 # No option ROMs: OVMF would spend seconds loading iPXE for each PCI device.
 NIC_OPTS := $(comma)romfile=
 RUN_CMD = arch/x86_64/esp.sh run $(IMAGE) \
