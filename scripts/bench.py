@@ -81,7 +81,7 @@ def icount(arch):
     try:
         out = subprocess.run(
             ["make", "-s", "--no-print-directory", "run", f"ARCH={arch}", "APP=bench",
-             "SMP=1", "MEM=512M", "TIMEOUT=600", "ARGS=-- quick",
+             "SMP=1", "MEM=512M", "TIMEOUT=600", "ARGS=-- quick", "NET=none", "RNG=",
              "QEMU_FLAGS=-icount shift=0,sleep=off"],
             cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=900).stdout
     except subprocess.TimeoutExpired:
@@ -182,12 +182,12 @@ def main():
     for r in mrows:
         md.append("| " + " | ".join(r) + " |")
     md += ["", "## Instructions per operation in QEMU", "",
-           "`apps/bench quick` (a hundredth of the iterations) on one CPU under",
+           "`apps/bench quick` (a hundredth of the iterations) on one CPU, with no",
+           "NIC or entropy device (`NET=none RNG=`: the scheduler alone), under",
            "`-icount shift=0,sleep=off`, where QEMU advances guest time by one",
            "nanosecond per instruction: the figures are instructions per operation",
            "(for `boot`, instructions from the kernel's clock starting, early in",
-           "`kernel_main`, to the app's `main`, which includes probing the default",
-           "NIC and entropy device of `make run`), and repeat exactly from run to run",
+           "`kernel_main`, to the app's `main`), and repeat exactly from run to run",
            "on riscv64 and aarch64. OVMF under -icount is not exactly repeatable, so",
            "the x86_64 figures can vary slightly.", "",
            "| arch | " + " | ".join(ICOUNT_OPS) + " |",
