@@ -14,8 +14,11 @@
  *
  * Locking: page_lock (irqsave) guards the free lists, the tags and nfree.
  * A CPU's cache and fault reserve are touched only by that CPU, with
- * interrupts off; the fault path uses only the reserve, so it never races
- * an interrupted cache operation.
+ * interrupts off. Interrupts off does not stop a stack fault, though: the
+ * code filling the reserve can grow its own stack and so run the fault
+ * path, which pops the reserve, in the middle of a push. So the fault path
+ * uses only the reserve (never the cache), and pushes claim their slot with
+ * a compare-and-swap on the count (reserve_push).
  */
 #include <errno.h>
 #include <string.h>
@@ -78,15 +81,37 @@ static void page_lock_release(void)
 	spin_release(&page_lock);
 }
 
-/* Top up a CPU's fault reserve; page_lock held. */
 static paddr_t buddy_alloc(unsigned int order);
+static void buddy_free(paddr_t pa, unsigned int order);
 
+/* Put pa in this CPU's fault reserve: false when it is full. A fault taken
+ * between the slot's store and the count's update pops below the count we
+ * read, and the swap fails and retries with the new count; the release
+ * keeps the store before the count. */
+static bool reserve_push(struct pcache *pc, paddr_t pa)
+{
+	unsigned int n = __atomic_load_n(&pc->nreserve, __ATOMIC_RELAXED);
+
+	do {
+		if (n >= RESERVE_MAX)
+			return false;
+		pc->reserve[n] = pa;
+	} while (!__atomic_compare_exchange_n(&pc->nreserve, &n, n + 1, false, __ATOMIC_RELEASE,
+					      __ATOMIC_RELAXED));
+	return true;
+}
+
+/* Top up a CPU's fault reserve; page_lock held. */
 static void reserve_fill(struct pcache *pc)
 {
 	paddr_t pa;
 
-	while (pc->nreserve < RESERVE_MAX && (pa = buddy_alloc(0)))
-		pc->reserve[pc->nreserve++] = pa;
+	while (__atomic_load_n(&pc->nreserve, __ATOMIC_RELAXED) < RESERVE_MAX &&
+	       (pa = buddy_alloc(0)))
+		if (!reserve_push(pc, pa)) {
+			buddy_free(pa, 0);
+			break;
+		}
 }
 
 /* ---- per-page metadata ---- */
@@ -287,8 +312,13 @@ paddr_t mm_page_alloc_atomic(void)
 	struct pcache *pc = this_pcache();
 	paddr_t pa;
 
-	if (pc && pc->nreserve)
-		return pc->reserve[--pc->nreserve];
+	unsigned int n = pc ? __atomic_load_n(&pc->nreserve, __ATOMIC_RELAXED) : 0;
+
+	if (n) {
+		pa = pc->reserve[n - 1];
+		__atomic_store_n(&pc->nreserve, n - 1, __ATOMIC_RELAXED);
+		return pa;
+	}
 	/* The reserve is for when the interrupted code holds page_lock on this
 	 * very CPU; otherwise take the lock (whoever holds it lets go soon)
 	 * and refill the reserve while at it. */
@@ -300,6 +330,14 @@ paddr_t mm_page_alloc_atomic(void)
 		reserve_fill(pc);
 	page_lock_release();
 	return pa;
+}
+
+void mm_page_free_atomic(paddr_t pa)
+{
+	struct pcache *pc = this_pcache();
+
+	if (pc)
+		reserve_push(pc, pa);
 }
 
 /* ---- accounting ---- */

@@ -203,7 +203,10 @@ static int map_page(vaddr_t va, bool atomic, bool zero)
 		zero_page(pa);
 	err = arch_mmu_map(va, pa, atomic);
 	if (err < 0) {
-		mm_pages_free(pa, 1);
+		if (atomic)
+			mm_page_free_atomic(pa);
+		else
+			mm_pages_free(pa, 1);
 		return err;
 	}
 	__atomic_fetch_add(&pages_mapped, 1, __ATOMIC_RELAXED);

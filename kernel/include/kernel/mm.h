@@ -74,6 +74,12 @@ paddr_t mm_page_alloc_zeroed(void);
  */
 paddr_t mm_page_alloc_atomic(void);
 
+/* Give back a page that mm_page_alloc_atomic() returned and the fault path
+ * did not use: into this CPU's fault reserve, or, when that is full, lost
+ * (a rare race; the fault path must not touch the page cache, which the
+ * code it interrupted may be in the middle of changing). */
+void mm_page_free_atomic(paddr_t pa);
+
 /* Per-page metadata (kernel/page.c): a table of words for each 64 MiB of
  * physical addresses that holds RAM. */
 #define MM_CHUNK_SHIFT 26
