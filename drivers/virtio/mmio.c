@@ -207,30 +207,18 @@ static int mmio_enable_irqs(struct virtio_dev *vd)
 	return 0;
 }
 
-static const struct virtio_transport mmio_modern = {
-	.name = "mmio",
-	.get_features = mmio_get_features,
-	.set_features = mmio_set_features,
-	.get_status = mmio_get_status,
-	.set_status = mmio_set_status,
-	.queue_max = mmio_queue_max,
-	.setup_queue = mmio_setup_queue,
-	.read_config = mmio_read_config,
-	.enable_irqs = mmio_enable_irqs,
-};
+/* Both versions share the register accessors (they check the version
+ * where the layouts differ); the core needs to know which is legacy. */
+#define MMIO_OPS                                                                                   \
+	.get_features = mmio_get_features, .set_features = mmio_set_features,                      \
+	.get_status = mmio_get_status, .set_status = mmio_set_status, .queue_max = mmio_queue_max, \
+	.setup_queue = mmio_setup_queue, .read_config = mmio_read_config,                          \
+	.enable_irqs = mmio_enable_irqs
 
-static const struct virtio_transport mmio_legacy = {
-	.name = "mmio-legacy",
-	.legacy = true,
-	.get_features = mmio_get_features,
-	.set_features = mmio_set_features,
-	.get_status = mmio_get_status,
-	.set_status = mmio_set_status,
-	.queue_max = mmio_queue_max,
-	.setup_queue = mmio_setup_queue,
-	.read_config = mmio_read_config,
-	.enable_irqs = mmio_enable_irqs,
-};
+static const struct virtio_transport mmio_modern = { .name = "mmio", MMIO_OPS };
+static const struct virtio_transport mmio_legacy = { .name = "mmio-legacy",
+						     .legacy = true,
+						     MMIO_OPS };
 
 /*
  * The node's first interrupt as an irqchip number: the interrupt parent
