@@ -398,45 +398,64 @@ int getnameinfo(const struct sockaddr *sa, socklen_t salen, char *host, socklen_
 	return 0;
 }
 
+/* ---- descriptors, for the C library's read, write, close and fcntl ---- */
+
+bool net_is_socket(int fd)
+{
+	return fd >= LWIP_SOCKET_OFFSET;
+}
+
+long net_read(int fd, void *buf, size_t len)
+{
+	NET_ENTER();
+	return lwip_read(fd, buf, len);
+}
+
+long net_write(int fd, const void *buf, size_t len)
+{
+	NET_ENTER();
+	return lwip_write(fd, buf, len);
+}
+
+int net_close(int fd)
+{
+	NET_ENTER();
+	return lwip_close(fd);
+}
+
+int net_fcntl(int fd, int cmd, int arg)
+{
+	return lwip_fcntl(fd, cmd, arg);
+}
+
 #ifdef WEFT_HOSTED
 /*
  * On hosted, the app's read, write, close and fcntl are the host C
  * library's. Socket descriptors start at LWIP_SOCKET_OFFSET, far above any
  * the host hands out, so these route those to lwIP and the rest to the
- * host's system calls.
+ * host's system calls (libc/syscalls.c does the same for newlib).
  */
 #include <sys/syscall.h>
 #include <unistd.h>
 
-static int is_socket(int fd)
-{
-	return fd >= LWIP_SOCKET_OFFSET;
-}
-
 ssize_t read(int fd, void *buf, size_t len)
 {
-	if (is_socket(fd)) {
-		NET_ENTER();
-		return lwip_read(fd, buf, len);
-	}
+	if (net_is_socket(fd))
+		return net_read(fd, buf, len);
 	return syscall(SYS_read, fd, buf, len);
 }
 
 ssize_t write(int fd, const void *buf, size_t len)
 {
-	if (is_socket(fd)) {
-		NET_ENTER();
-		return lwip_write(fd, buf, len);
-	}
+	if (net_is_socket(fd))
+		return net_write(fd, buf, len);
 	return syscall(SYS_write, fd, buf, len);
 }
 
 int close(int fd)
 {
-	if (is_socket(fd)) {
-		NET_ENTER();
-		return lwip_close(fd);
-	}
+	if (net_is_socket(fd))
+		return net_close(fd);
 	return (int)syscall(SYS_close, fd);
 }
 
@@ -448,8 +467,8 @@ int fcntl(int fd, int cmd, ...)
 	va_start(ap, cmd);
 	arg = va_arg(ap, long);
 	va_end(ap);
-	if (is_socket(fd))
-		return lwip_fcntl(fd, cmd, (int)arg);
+	if (net_is_socket(fd))
+		return net_fcntl(fd, cmd, (int)arg);
 	return (int)syscall(SYS_fcntl, fd, cmd, arg);
 }
 #endif

@@ -5,6 +5,7 @@
  * and clean errors for what a unikernel does not have (files, processes).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <sys/stat.h>
@@ -21,8 +22,6 @@
 #include <kernel/panic.h>
 #include <kernel/time.h>
 
-#include <lwip/sockets.h> /* socket descriptors: LWIP_SOCKET_OFFSET and up */
-
 /*
  * Errors go straight to the calling task's errno (newlib's errno macro,
  * which is per task through __getreent), never to newlib's one global
@@ -34,17 +33,10 @@ static int is_console(int fd)
 	return fd >= 0 && fd <= 2;
 }
 
-/* Descriptors from LWIP_SOCKET_OFFSET (3) up are lwIP's sockets
- * (libc/socket.c); lwIP says EBADF for one that is not open. */
-static int is_socket(int fd)
-{
-	return fd >= LWIP_SOCKET_OFFSET;
-}
-
 _READ_WRITE_RETURN_TYPE _write(int fd, const void *buf, size_t len)
 {
-	if (is_socket(fd))
-		return net_task_enter() < 0 ? (errno = ENOMEM, -1) : lwip_write(fd, buf, len);
+	if (net_is_socket(fd))
+		return net_write(fd, buf, len);
 	if (!is_console(fd) || fd == 0) {
 		errno = EBADF;
 		return -1;
@@ -60,8 +52,8 @@ _READ_WRITE_RETURN_TYPE _read(int fd, void *buf, size_t len)
 	size_t n = 0;
 	int c;
 
-	if (is_socket(fd))
-		return net_task_enter() < 0 ? (errno = ENOMEM, -1) : lwip_read(fd, buf, len);
+	if (net_is_socket(fd))
+		return net_read(fd, buf, len);
 	if (fd != 0) {
 		errno = EBADF;
 		return -1;
@@ -117,7 +109,7 @@ int _isatty(int fd)
 
 int _fstat(int fd, struct stat *st)
 {
-	if (is_socket(fd) && lwip_fcntl(fd, F_GETFL, 0) >= 0) {
+	if (net_is_socket(fd) && net_fcntl(fd, F_GETFL, 0) >= 0) {
 		*st = (struct stat){ .st_mode = S_IFSOCK };
 		return 0;
 	}
@@ -131,8 +123,8 @@ int _fstat(int fd, struct stat *st)
 
 int _close(int fd)
 {
-	if (is_socket(fd))
-		return net_task_enter() < 0 ? (errno = ENOMEM, -1) : lwip_close(fd);
+	if (net_is_socket(fd))
+		return net_close(fd);
 	if (is_console(fd))
 		return 0;
 	errno = EBADF;
@@ -142,8 +134,8 @@ int _close(int fd)
 /* newlib's fcntl() calls this: O_NONBLOCK on sockets, nothing else. */
 int _fcntl(int fd, int cmd, int arg)
 {
-	if (is_socket(fd))
-		return lwip_fcntl(fd, cmd, arg);
+	if (net_is_socket(fd))
+		return net_fcntl(fd, cmd, arg);
 	errno = is_console(fd) ? EINVAL : EBADF;
 	return -1;
 }

@@ -7,6 +7,7 @@
 #define WEFT_KERNEL_NET_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 /*
  * Called once by main_task after devices_init(). With a netdev: start lwIP,
@@ -32,6 +33,18 @@ bool net_running(void);
  * a failure deep inside lwIP.
  */
 int net_task_enter(void);
+
+/*
+ * The C library's read, write, close and fcntl on a descriptor (libc/
+ * socket.c): net_is_socket() says whether it is in the sockets' range
+ * (LWIP_SOCKET_OFFSET and up; lwIP says EBADF for one not open), and the
+ * others do the call on it, with errno set on failure.
+ */
+bool net_is_socket(int fd);
+long net_read(int fd, void *buf, size_t len);
+long net_write(int fd, const void *buf, size_t len);
+int net_close(int fd);
+int net_fcntl(int fd, int cmd, int arg);
 
 struct g;
 /* Free the task's lwIP semaphore, if it has one (g->net_sem). Called by
