@@ -63,18 +63,8 @@ def ids(c):
     return f"{c[0]}-{c[1]}"
 
 
-# Open bug (issue 5): a riscv64 guest with two NICs at SMP=2 sometimes
-# jumps into a task's own struct g under this load (about 1 boot in 4),
-# after a dead task's stack pages were unmapped and its G reused. Until it
-# is fixed these boots may fail without failing the run; they still run,
-# and pass when the crash does not come.
-RISCV64_CRASH = pytest.mark.xfail(
-    reason="issue 5: riscv64 crash under HTTP load with two NICs at SMP=2", strict=False)
-
-
 @pytest.fixture(scope="module", params=[
-    pytest.param(c, id=ids(c), marks=[RISCV64_CRASH] if c[0] == "riscv64" else [])
-    for c in CONFIGS])
+    pytest.param(c, id=ids(c)) for c in CONFIGS])
 def httpd(request):
     arch, _, nic_args, nic2 = request.param
     g = start(arch, "httpd", nic_args, inject_nic=nic2)

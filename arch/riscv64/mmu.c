@@ -20,8 +20,8 @@
  *
  * The upper half is for stacks (arch_mmu_stack_region), filled and emptied
  * one 4 KiB page at a time by arch_mmu_map and arch_mmu_unmap under
- * upper_lock. Unmapping shoots the old entries down on every hart (SBI
- * RFENCE, smp.c), and frees a level-0 table once it maps nothing.
+ * upper_lock. Unmapping shoots the old entries down on every hart (by IPI,
+ * smp.c), and frees a level-0 table once it maps nothing.
  */
 #include <errno.h>
 #include <string.h>
@@ -500,10 +500,8 @@ int arch_mmu_map(vaddr_t va, paddr_t pa, bool atomic)
 /*
  * Make every hart forget [va, va + size), or everything when `all` (a table
  * page is about to go: an address-specific SFENCE.VMA need not drop the
- * non-leaf entries a hart cached, §4.2.1). The SBI call returns once the
- * other harts have fenced; while it waits, OpenSBI serves fence requests
- * aimed at this hart, so two harts shooting down at once do not deadlock
- * (lib/sbi/sbi_tlb.c, tlb_sync).
+ * non-leaf entries a hart cached, §4.2.1). The other harts drop their
+ * whole TLB (smp.c says why); this one only the range.
  */
 static void tlb_shootdown(uintptr_t va, size_t size, bool all)
 {
@@ -511,12 +509,11 @@ static void tlb_shootdown(uintptr_t va, size_t size, bool all)
 
 	if (all || size > FLUSH_ALL_PAGES * PAGE_SIZE) {
 		riscv_sfence_vma_all();
-		riscv_remote_sfence_vma(0, ~0ul); /* size 2^XLEN - 1: everything (SBI §8) */
 	} else {
 		for (uintptr_t a = va; a < va + size; a += PAGE_SIZE)
 			riscv_sfence_vma_page(a);
-		riscv_remote_sfence_vma(va, size);
 	}
+	riscv_tlb_shootdown();
 	arch_irq_restore(flags);
 }
 
@@ -596,7 +593,11 @@ void arch_mmu_unmap_sync(void)
 
 	stack_prefault();
 	flags = arch_irq_save();
-	spin_acquire(&sync_lock);
+	/* Its holder may be shooting down, and waits for this hart too. */
+	while (!spin_tryacquire(&sync_lock)) {
+		riscv_tlb_serve();
+		arch_cpu_relax();
+	}
 	inner = upper_lock_take();
 	gen = owed_gen;
 	lo = owed_lo;

@@ -107,11 +107,15 @@ static inline void riscv_sfence_vma_all(void)
 }
 
 /*
- * smp.c: make every other started hart forget its translations of
- * [va, va + size) (SBI RFENCE), and return once they have; the caller has
- * fenced its own hart already. Interrupts off, so that "other" stays this
- * CPU's.
+ * smp.c: make every other started hart drop its whole TLB, by IPI, and
+ * return once they have; the caller has fenced its own hart already. The
+ * caller must hold no lock that a hart may spin for with interrupts off.
  */
-void riscv_remote_sfence_vma(uintptr_t va, size_t size);
+void riscv_tlb_shootdown(void);
+
+/* Answer the shootdowns asked of this hart so far: from the IPI handler,
+ * and from loops that wait with interrupts off for a hart that may be
+ * shooting down. */
+void riscv_tlb_serve(void);
 
 #endif

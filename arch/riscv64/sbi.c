@@ -7,7 +7,6 @@
 #define SBI_TIME_SET_TIMER 0
 #define SBI_IPI_SEND_IPI 0
 #define SBI_HSM_HART_START 0
-#define SBI_RFENCE_REMOTE_SFENCE_VMA 1
 #define SBI_HSM_HART_STOP 1
 #define SBI_SRST_SYSTEM_RESET 0
 #define SBI_SRST_TYPE_SHUTDOWN 0
@@ -77,37 +76,6 @@ void sbi_send_ipi(unsigned long hartid)
 
 		sbi_ecall(SBI_EXT_LEGACY_SEND_IPI, 0, (unsigned long)&mask, 0, 0);
 	}
-}
-
-long sbi_remote_sfence_vma(unsigned long hart_mask, unsigned long hart_mask_base,
-			   unsigned long start, unsigned long size)
-{
-	static int has_rfence = -1;
-	register unsigned long a0 __asm__("a0") = hart_mask;
-	register unsigned long a1 __asm__("a1") = hart_mask_base;
-	register unsigned long a2 __asm__("a2") = start;
-	register unsigned long a3 __asm__("a3") = size;
-	register unsigned long a6 __asm__("a6") = SBI_RFENCE_REMOTE_SFENCE_VMA;
-	register unsigned long a7 __asm__("a7") = SBI_EXT_RFENCE;
-
-	if (has_rfence < 0)
-		has_rfence = sbi_has_extension(SBI_EXT_RFENCE);
-	if (!has_rfence) {
-		/* The legacy call takes the address of one word of mask. */
-		unsigned long mask = hart_mask;
-
-		if (hart_mask_base != 0)
-			return SBI_ERR_NOT_SUPPORTED;
-		return sbi_ecall(SBI_EXT_LEGACY_REMOTE_SFENCE_VMA, 0, (unsigned long)&mask, start,
-				 size)
-			.error;
-	}
-	/* Four arguments: one more than sbi_ecall passes. */
-	__asm__ __volatile__("ecall"
-			     : "+r"(a0), "+r"(a1)
-			     : "r"(a2), "r"(a3), "r"(a6), "r"(a7)
-			     : "memory");
-	return (long)a0;
 }
 
 void sbi_hart_stop(void)

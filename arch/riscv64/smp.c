@@ -2,8 +2,8 @@
 /*
  * riscv64: the per-CPU pointer (tp), starting secondary harts through the
  * SBI HSM extension, IPIs through the SBI IPI extension (a supervisor
- * software interrupt on the target), TLB shootdowns through the SBI RFENCE
- * extension, and preparing new contexts.
+ * software interrupt on the target), TLB shootdowns by IPI, and preparing
+ * new contexts.
  */
 #include <errno.h>
 #include <stddef.h>
@@ -59,6 +59,13 @@ static uint64_t hart_ids[MAX_CPUS];
 /* The CPUs that run on the kernel's page tables, for shootdowns: set by
  * each CPU itself (riscv_secondary_main), the boot CPU from the start. */
 static bool cpu_on[MAX_CPUS];
+
+/* TLB shootdowns (below): requests made, and the last request each hart
+ * fenced for. */
+static unsigned long tlb_gen;
+static unsigned long tlb_seen[MAX_CPUS];
+
+static void tlb_fence_self(unsigned int self);
 
 void riscv_smp_init(const struct boot_info *bi)
 {
@@ -120,12 +127,12 @@ __noreturn void riscv_secondary_main(unsigned int idx)
 	/*
 	 * From now on every shootdown includes this hart. One that read
 	 * cpu_on before this store missed it, but cleared its entries before
-	 * that: the fence after the store drops whatever this hart cached of
-	 * them since it turned on paging (entry.S).
+	 * that: the fence here drops whatever this hart cached of them since
+	 * it turned on paging (entry.S), and answers any request made so far.
 	 */
 	__atomic_store_n(&cpu_on[idx], true, __ATOMIC_SEQ_CST);
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
-	riscv_sfence_vma_all();
+	tlb_fence_self(idx);
 	riscv_trap_init(idx);
 	csr_write(sie, SIE_SSIE);
 	arch_timer_init(NULL); /* the per-hart part; the boot CPU chose Sstc or SBI */
@@ -133,85 +140,68 @@ __noreturn void riscv_secondary_main(unsigned int idx)
 }
 
 /*
- * One hart at a time asks for remote fences. OpenSBI before 1.3 can
- * deadlock when three or more harts do at once: a hart serving another's
- * request spins until the requester has taken its last acknowledgement,
- * and those spins can wait on each other in a cycle (lib/sbi/sbi_tlb.c,
- * tlb_entry_process; fixed by commit 66fa9253, "lib: sbi: Optimize
- * sbi_tlb"). Debian 12 ships 1.1. A hart waiting here with interrupts off
- * still serves the holder's request: that is an M-mode interrupt.
+ * TLB shootdowns, by IPI. A hart that changed the page tables takes the
+ * next number of tlb_gen and interrupts every other started hart; each one
+ * reads tlb_gen, fences its whole TLB, and records the number it read in
+ * tlb_seen, which the sender waits for. One fence answers every request
+ * made before it, so requests from several harts at once combine by
+ * themselves.
  *
- * Since they queue anyway, requests are combined: each takes a ticket,
- * and the hart that gets the lock fences everything for all tickets drawn
- * so far, so that n harts waiting cost one more fence, not n. OpenSBI 1.1
- * interrupts the targets one after the other and waits for each, which
- * makes a fence cost several host scheduling delays under TCG.
+ * Not through SBI RFENCE: under QEMU 7.2 with Debian's OpenSBI 1.1, a
+ * remote_sfence_vma returned success while its target kept the old
+ * translation. An HTTP stress run crashed in about one boot in four,
+ * resuming a task on a hart that read its re-grown stack through the dead
+ * previous owner's pages (the words read through the address matched the
+ * old page, not the one in the table). mm.a_page_mapped_anew_is_what_every_
+ * cpu_reads failed in 5 of 5 runs that way, and passes with these IPIs.
+ *
+ * A hart waiting for answers, or for sync_lock in mmu.c, answers other
+ * requests itself (riscv_tlb_serve), so two harts shooting down at once
+ * both finish. A hart that spins with interrupts off for anything else
+ * must not be waiting on a hart that is shooting down: callers hold no
+ * other lock.
  */
-static spinlock_t rfence_lock;
-static unsigned long rfence_requested, rfence_done; /* tickets */
 
-/* Fence [va, va + size) on every started hart but this one (the caller
- * has fenced it). */
-static void remote_fence(uintptr_t va, size_t size)
+/* Fence this hart's whole TLB for every request made so far. */
+static void tlb_fence_self(unsigned int self)
 {
-	unsigned int self = arch_cpu_self()->idx;
-	bool done[MAX_CPUS] = { false };
+	/* Acquire: the page table stores made before those requests. */
+	unsigned long gen = __atomic_load_n(&tlb_gen, __ATOMIC_ACQUIRE);
 
-	/* One call per 64 hart ids: SBI takes a mask of a word from a base. */
-	for (unsigned int i = 0; i < MAX_CPUS; i++) {
-		unsigned long base = hart_ids[i] & ~63ul, mask = 0;
-		long err;
-
-		if (i == self || done[i] || !__atomic_load_n(&cpu_on[i], __ATOMIC_SEQ_CST))
-			continue;
-		for (unsigned int j = i; j < MAX_CPUS; j++) {
-			if (j == self || done[j] ||
-			    !__atomic_load_n(&cpu_on[j], __ATOMIC_SEQ_CST) ||
-			    (hart_ids[j] & ~63ul) != base)
-				continue;
-			mask |= 1ul << (hart_ids[j] - base);
-			done[j] = true;
-		}
-		err = sbi_remote_sfence_vma(mask, base, va, size);
-		if (err) {
-			spin_release(&rfence_lock);
-			panic("riscv64: SBI remote_sfence_vma failed (error %ld), so unmapped "
-			      "pages could still be reached",
-			      err);
-		}
-	}
+	riscv_sfence_vma_all();
+	__atomic_store_n(&tlb_seen[self], gen, __ATOMIC_RELEASE);
 }
 
-void riscv_remote_sfence_vma(uintptr_t va, size_t size)
+void riscv_tlb_serve(void)
 {
-	unsigned long ticket, upto;
+	unsigned int self = arch_cpu_self()->idx;
 
-	/* The page table stores before the ticket, and so before the fence
-	 * that serves it; cpu_on is read after them (see
+	if (__atomic_load_n(&tlb_seen[self], __ATOMIC_RELAXED) !=
+	    __atomic_load_n(&tlb_gen, __ATOMIC_ACQUIRE))
+		tlb_fence_self(self);
+}
+
+void riscv_tlb_shootdown(void)
+{
+	unsigned long flags = arch_irq_save();
+	unsigned int self = arch_cpu_self()->idx;
+	/* After the page table stores, and before cpu_on is read (see
 	 * riscv_secondary_main). */
-	ticket = __atomic_add_fetch(&rfence_requested, 1, __ATOMIC_SEQ_CST);
-	for (;;) {
-		if ((long)(__atomic_load_n(&rfence_done, __ATOMIC_ACQUIRE) - ticket) >= 0)
-			return;
-		if (spin_tryacquire(&rfence_lock))
-			break;
-		arch_cpu_relax();
+	unsigned long gen = __atomic_add_fetch(&tlb_gen, 1, __ATOMIC_SEQ_CST);
+
+	for (unsigned int i = 0; i < MAX_CPUS; i++)
+		if (i != self && __atomic_load_n(&cpu_on[i], __ATOMIC_SEQ_CST) &&
+		    __atomic_load_n(&tlb_seen[i], __ATOMIC_ACQUIRE) < gen)
+			sbi_send_ipi(hart_ids[i]);
+	for (unsigned int i = 0; i < MAX_CPUS; i++) {
+		if (i == self || !__atomic_load_n(&cpu_on[i], __ATOMIC_SEQ_CST))
+			continue;
+		while (__atomic_load_n(&tlb_seen[i], __ATOMIC_ACQUIRE) < gen) {
+			riscv_tlb_serve();
+			arch_cpu_relax();
+		}
 	}
-	if ((long)(rfence_done - ticket) >= 0) {
-		spin_release(&rfence_lock);
-		return;
-	}
-	upto = __atomic_load_n(&rfence_requested, __ATOMIC_SEQ_CST);
-	if (upto == ticket) {
-		remote_fence(va, size);
-	} else {
-		/* Others' ranges too, so everything (SBI §8), and on this
-		 * hart as well: its own fence came before their unmaps. */
-		riscv_sfence_vma_all();
-		remote_fence(0, ~0ul);
-	}
-	__atomic_store_n(&rfence_done, upto, __ATOMIC_RELEASE);
-	spin_release(&rfence_lock);
+	arch_irq_restore(flags);
 }
 
 void arch_ipi_send(unsigned int idx)

@@ -361,6 +361,7 @@ static void trap_interrupt(unsigned long code)
 	case IRQ_S_SOFT:
 		/* SBI send_ipi sets sip.SSIP; S-mode clears it (§4.1.3). */
 		csr_clear(sip, SIP_SSIP);
+		riscv_tlb_serve();
 		kernel_ipi();
 		break;
 	default:

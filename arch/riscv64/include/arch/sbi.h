@@ -9,13 +9,11 @@
 /* Extension ids (§3-10). */
 #define SBI_EXT_LEGACY_SET_TIMER 0x00
 #define SBI_EXT_LEGACY_SEND_IPI 0x04
-#define SBI_EXT_LEGACY_REMOTE_SFENCE_VMA 0x06
 #define SBI_EXT_LEGACY_SHUTDOWN 0x08
 #define SBI_EXT_BASE 0x10
 #define SBI_EXT_TIME 0x54494d45
 #define SBI_EXT_IPI 0x735049
 #define SBI_EXT_HSM 0x48534d
-#define SBI_EXT_RFENCE 0x52464e43
 #define SBI_EXT_SRST 0x53525354
 
 /* Standard SBI errors (§3.2) that callers here tell apart. */
@@ -56,17 +54,6 @@ long sbi_hart_start(unsigned long hartid, unsigned long start, unsigned long opa
  * §7.1, or the legacy call, which reaches hart ids below 64 only). Any
  * context. */
 void sbi_send_ipi(unsigned long hartid);
-
-/*
- * Make the harts hart_mask_base + i, for each bit i of hart_mask, execute
- * SFENCE.VMA for [start, start + size) in every address space (RFENCE
- * remote_sfence_vma, §8.2, or the legacy call, which reaches hart ids below
- * 64 only). The firmware returns once they have (OpenSBI waits for each
- * target's acknowledgement, lib/sbi/sbi_tlb.c), so a page unmapped before
- * the call is unreachable after it. Returns the SBI error.
- */
-long sbi_remote_sfence_vma(unsigned long hart_mask, unsigned long hart_mask_base,
-			   unsigned long start, unsigned long size);
 
 /* Stop the calling hart (HSM hart_stop); it waits in the firmware for a
  * hart_start. Returns only if the firmware refuses. */
