@@ -178,6 +178,9 @@ static void remap_reader(void *arg)
 		uint64_t bit = 1ull << this_cpu()->idx;
 
 		preempt_enable();
+		/* Not a spinner: under TSan nothing is preempted (see
+		 * tests/test_sanitizers.py), and main must get a CPU. */
+		yield();
 		if (!remapped) {
 			__atomic_fetch_or(&rm.warm, bit, __ATOMIC_RELAXED);
 		} else if (v == REMAP_NEW) {
