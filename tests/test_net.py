@@ -316,3 +316,24 @@ def test_echo_64mib_over_8_connections(echo):
         results = list(ex.map(one, range(8)))
     assert all(n == per_conn and ok for n, ok in results), results
     echo.alive()
+
+
+# ---- addressing ----
+
+@pytest.mark.parametrize("option,expect", [
+    # The address QEMU's user network forwards to, set without DHCP.
+    ("ip=10.0.2.15/24,10.0.2.2", r"vnet0: 10\.0\.2\.15/24 gw 10\.0\.2\.2 \(static\)"),
+    # Not ADDR/PREFIX,GW: said so, and DHCP instead.
+    ("ip=10.0.2.15", r"vnet0: 10\.0\.2\.15/24 gw 10\.0\.2\.2 \(dhcp\)"),
+], ids=["static", "malformed"])
+def test_ip_boot_option(option, expect):
+    arch = "aarch64"
+    g = start(arch, "httpd", [f"ARGS={option}"])
+    try:
+        g.wait_for(expect, READY_TIMEOUT)
+        if "," not in option:
+            assert "is not ADDR/PREFIX,GW; using DHCP" in g.output()
+        code, body = curl(g, "/")
+        assert code == 200 and "Weft" in body, body[:400]
+    finally:
+        g.stop()
