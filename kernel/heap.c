@@ -51,38 +51,60 @@ struct span {
 	struct span *next, *prev; /* its class's partial list; the free structs */
 	uintptr_t base;
 	size_t npages;
+	void *freelist; /* objects given back to the span */
+	/* The class's object size, divmagic and objects per span (0 for a
+	 * large object), copied from the tables so that free() checks a
+	 * pointer with the span's cache line alone. */
+	uint32_t size, divmagic;
+	uint16_t nelems;
+	uint16_t ncarved; /* objects [0, ncarved) were ever handed out */
+	uint16_t nalloc; /* objects out of the span: live or in a cache */
 	uint8_t cls; /* 0: a large object */
 	bool listed; /* on the partial list: has objects to hand out */
 	bool boot; /* from the boot arena: its pages are never given back */
-	uint16_t ncarved; /* objects [0, ncarved) were ever handed out */
-	uint16_t nalloc; /* objects out of the span: live or in a cache */
-	void *freelist; /* objects given back to the span */
 };
+
+_Static_assert(sizeof(struct span) <= 64, "a span structure should fit one cache line");
 
 /* A class's central list (Go's mcentral). */
 struct central {
 	spinlock_t lock;
 	struct span *partial; /* spans with objects to hand out */
 	unsigned int nempty; /* of them, spans with every object back (not boot) */
+	/* Objects out of this class's spans, live or in a cache; written
+	 * under the lock, read without it by heap_in_use_bytes. */
+	uint64_t nout;
 } __attribute__((aligned(64)));
 
-/* A P's cache (Go's mcache): touched only by the CPU that owns the P, with
- * interrupts masked. */
+/*
+ * A P's cache (Go's mcache): touched only by the CPU that owns the P, with
+ * interrupts masked. n is also read by heap_in_use_bytes from other CPUs:
+ * the owner stores it with relaxed atomic stores (plain moves), never a
+ * read-modify-write.
+ */
 struct cache_list {
 	void *head;
 	unsigned int n;
 };
 
+/* Aligned to a power of two at least its size, so that finding a P's
+ * cache is a shift, not a multiplication. */
 struct heap_cache {
 	struct cache_list list[HEAP_NCLASSES];
-	int64_t in_use; /* bytes this P allocated minus bytes it freed */
-} __attribute__((aligned(64)));
+} __attribute__((aligned(1024)));
+
+_Static_assert(sizeof(struct heap_cache) == 1024, "struct heap_cache grew: raise its alignment");
 
 static struct central centrals[HEAP_NCLASSES];
 static struct heap_cache caches[MAX_CPUS];
 
-/* What CPUs without a P allocated (slow path only: atomics are fine). */
-static int64_t nop_in_use;
+/*
+ * heap_in_use is not counted on the fast path: live small objects are
+ * those out of their spans (central.nout) and not in a cache (the lists'
+ * n), both of which the heap keeps anyway. Large objects are counted here
+ * (slow path only: an atomic is fine).
+ */
+static int64_t large_in_use;
 /* Pages the heap holds, in bytes. */
 static uint64_t sys_bytes;
 
@@ -130,15 +152,16 @@ static inline struct heap_cache *this_cache(void)
 	return likely(c && c->p) ? &caches[c->p->id] : NULL;
 }
 
-/* Count `delta` bytes in or out of use on this P. Interrupts masked. */
-static inline void count_in_use(struct heap_cache *hc, int64_t delta)
+/* Set a cache list's count (see struct cache_list). Interrupts masked. */
+static inline void list_set_n(struct cache_list *l, unsigned int n)
 {
-	/* Relaxed stores so that heap_in_use_bytes may read it from another
-	 * CPU; only this CPU writes it, so no read-modify-write is needed. */
-	if (likely(hc))
-		__atomic_store_n(&hc->in_use, hc->in_use + delta, __ATOMIC_RELAXED);
-	else
-		__atomic_fetch_add(&nop_in_use, delta, __ATOMIC_RELAXED);
+	__atomic_store_n(&l->n, n, __ATOMIC_RELAXED);
+}
+
+/* Count objects out of c's spans. c->lock held. */
+static inline void central_count_out(struct central *c, int64_t delta)
+{
+	__atomic_store_n(&c->nout, c->nout + (uint64_t)delta, __ATOMIC_RELAXED);
 }
 
 static inline bool in_boot_arena(uintptr_t a)
@@ -150,15 +173,18 @@ static inline bool in_boot_arena(uintptr_t a)
 static inline struct span *span_of(const void *p)
 {
 	uintptr_t a = (uintptr_t)p;
-
-	if (unlikely(in_boot_arena(a)))
-		return boot_owner[(a - (uintptr_t)boot_arena) >> PAGE_SHIFT];
-
 	void **w = mm_page_owner(mm_pa(p));
 	uintptr_t v = w ? (uintptr_t)__atomic_load_n(w, __ATOMIC_RELAXED) : 0;
 
-	/* Odd values are the page allocator's own tags (free, not RAM). */
-	return v & 3 ? NULL : (struct span *)v;
+	/* Odd values are the page allocator's own tags (free, not RAM). The
+	 * boot arena lies outside the RAM the page allocator manages, so its
+	 * pages never have a span there: it is looked at second, off the
+	 * common path. */
+	if (likely(v && !(v & 3)))
+		return (struct span *)v;
+	if (unlikely(in_boot_arena(a)))
+		return boot_owner[(a - (uintptr_t)boot_arena) >> PAGE_SHIFT];
+	return NULL;
 }
 
 static __noreturn void bad_pointer(const char *what, const void *p)
@@ -184,10 +210,9 @@ static inline __attribute__((always_inline)) struct span *span_of_object(const c
 			bad_pointer(what, p);
 		return s;
 	}
-	uint32_t idx = (uint32_t)(((uint64_t)off * heap_class_divmagic[s->cls]) >> 32);
+	uint32_t idx = (uint32_t)(((uint64_t)off * s->divmagic) >> 32);
 
-	if (unlikely((uintptr_t)idx * heap_class_size[s->cls] != off ||
-		     idx >= heap_class_nelems[s->cls]))
+	if (unlikely((uintptr_t)idx * s->size != off || idx >= s->nelems))
 		bad_pointer(what, p);
 	return s;
 }
@@ -317,6 +342,9 @@ static struct span *span_new(unsigned int cls)
 	}
 	s->npages = npages;
 	s->cls = (uint8_t)cls;
+	s->size = heap_class_size[cls];
+	s->divmagic = heap_class_divmagic[cls];
+	s->nelems = heap_class_nelems[cls];
 	set_owner(s, npages, s);
 	poison((void *)s->base, npages * PAGE_SIZE);
 	return s;
@@ -361,6 +389,7 @@ static unsigned int central_take(struct central *c, unsigned int cls, unsigned i
 		if (!s->freelist && s->ncarved == nelems)
 			partial_del(c, s); /* full: back on the list when an object returns */
 	}
+	central_count_out(c, n);
 	return n;
 }
 
@@ -399,12 +428,14 @@ static void central_put(unsigned int cls, void *head)
 {
 	struct central *c = &centrals[cls];
 	struct span *release = NULL;
+	int64_t n = 0;
 
 	spin_acquire(&c->lock);
 	while (head) {
 		void *obj = head;
 		struct span *s = span_of(obj);
 
+		n++;
 		head = link_get(obj);
 		link_set(obj, s->freelist);
 		s->freelist = obj;
@@ -424,6 +455,7 @@ static void central_put(unsigned int cls, void *head)
 			release = s;
 		}
 	}
+	central_count_out(c, -n);
 	spin_release(&c->lock);
 	while (release) {
 		struct span *s = release;
@@ -461,14 +493,15 @@ static void central_trim(unsigned int cls)
 
 /* Move `n` objects from the head of l to the central list. Interrupts
  * masked. */
-static void cache_drain(struct cache_list *l, unsigned int cls, unsigned int n)
+static __attribute__((noinline)) void cache_drain(struct cache_list *l, unsigned int cls,
+						  unsigned int n)
 {
 	void *head = l->head, *last = head;
 
 	for (unsigned int i = 1; i < n; i++)
 		last = link_get(last);
 	l->head = link_get(last);
-	l->n -= n;
+	list_set_n(l, l->n - n);
 	link_set(last, NULL);
 	central_put(cls, head);
 }
@@ -506,16 +539,14 @@ static __attribute__((noinline)) void *small_alloc_slow(unsigned int cls)
 			/* A task switch since the fast path may have brought
 			 * us to a CPU whose cache has some. */
 			if (!l->head)
-				l->n = central_get(cls, heap_class_batch[cls], &l->head);
+				list_set_n(l, central_get(cls, heap_class_batch[cls], &l->head));
 			if ((obj = l->head)) {
 				l->head = link_get(obj);
-				l->n--;
+				list_set_n(l, l->n - 1);
 			}
 		} else {
 			central_get(cls, 1, &obj);
 		}
-		if (obj)
-			count_in_use(hc, size);
 		arch_irq_restore(flags);
 		if (obj) {
 			unpoison(obj, size);
@@ -538,8 +569,7 @@ static inline __attribute__((always_inline)) void *small_alloc(unsigned int cls)
 
 		if (likely(obj)) {
 			l->head = link_get(obj);
-			l->n--;
-			count_in_use(hc, heap_class_size[cls]);
+			list_set_n(l, l->n - 1);
 			arch_irq_restore(flags);
 			unpoison(obj, heap_class_size[cls]);
 			return obj;
@@ -560,16 +590,17 @@ static inline __attribute__((always_inline)) void small_free(void *p, unsigned i
 	unsigned long flags = arch_irq_save();
 	struct heap_cache *hc = this_cache();
 
-	count_in_use(hc, -(int64_t)size);
 	if (likely(hc)) {
 		struct cache_list *l = &hc->list[cls];
+		unsigned int n = l->n + 1;
 
 		link_set(p, l->head);
 		l->head = p;
+		list_set_n(l, n);
 		/* Keep at most two batches: one to hand out, one to absorb
 		 * frees, so that alternating around the limit never moves
 		 * objects back and forth. */
-		if (unlikely(++l->n >= 2u * heap_class_batch[cls]))
+		if (unlikely(n >= 2u * heap_class_batch[cls]))
 			cache_drain(l, cls, heap_class_batch[cls]);
 	} else {
 		link_set(p, NULL);
@@ -615,21 +646,15 @@ static void *large_alloc(size_t size, size_t align)
 	}
 	s->npages = npages;
 	set_owner(s, 1, s);
-
-	unsigned long flags = arch_irq_save();
-
-	count_in_use(this_cache(), (int64_t)(npages * PAGE_SIZE));
-	arch_irq_restore(flags);
+	__atomic_fetch_add(&large_in_use, (int64_t)(npages * PAGE_SIZE), __ATOMIC_RELAXED);
 	return (void *)s->base;
 }
 
 /* Give back the pages of large object s from page `keep` on. */
 static void large_shrink(struct span *s, size_t keep)
 {
-	unsigned long flags = arch_irq_save();
-
-	count_in_use(this_cache(), -(int64_t)((s->npages - keep) * PAGE_SIZE));
-	arch_irq_restore(flags);
+	__atomic_fetch_sub(&large_in_use, (int64_t)((s->npages - keep) * PAGE_SIZE),
+			   __ATOMIC_RELAXED);
 	if (keep == 0)
 		set_owner(s, 1, NULL);
 	if (!s->boot) /* boot arena pages stay where they are */
@@ -648,16 +673,22 @@ void *heap_alloc(size_t size)
 	return large_alloc(size, PAGE_SIZE);
 }
 
-void heap_free(void *p)
+/* heap_free's body, inlined there and into heap_realloc: a separate
+ * function that heap_free merely called would cost free() one more call. */
+static inline __attribute__((always_inline)) void free_object(void *p)
 {
-	if (!p)
-		return;
 	struct span *s = span_of_object("free", p);
 
 	if (likely(s->cls))
 		small_free(p, s->cls);
 	else
 		large_shrink(s, 0);
+}
+
+void heap_free(void *p)
+{
+	if (likely(p))
+		free_object(p);
 }
 
 void *heap_calloc(size_t n, size_t size)
@@ -688,7 +719,7 @@ void *heap_realloc(void *p, size_t size)
 	if (!p)
 		return heap_alloc(size);
 	if (size == 0) {
-		heap_free(p);
+		free_object(p);
 		return NULL;
 	}
 	struct span *s = span_of_object("realloc", p);
@@ -712,7 +743,7 @@ void *heap_realloc(void *p, size_t size)
 	if (!q)
 		return NULL;
 	memcpy(q, p, MIN(size, have));
-	heap_free(p);
+	free_object(p);
 	return q;
 }
 
@@ -738,10 +769,15 @@ void *heap_alloc_aligned(size_t align, size_t size)
 
 uint64_t heap_in_use_bytes(void)
 {
-	int64_t sum = __atomic_load_n(&nop_in_use, __ATOMIC_RELAXED);
+	int64_t sum = __atomic_load_n(&large_in_use, __ATOMIC_RELAXED);
 
-	for (unsigned int i = 0; i < MAX_CPUS; i++)
-		sum += __atomic_load_n(&caches[i].in_use, __ATOMIC_RELAXED);
+	for (unsigned int cls = 1; cls < HEAP_NCLASSES; cls++) {
+		int64_t live = (int64_t)__atomic_load_n(&centrals[cls].nout, __ATOMIC_RELAXED);
+
+		for (unsigned int i = 0; i < MAX_CPUS; i++)
+			live -= __atomic_load_n(&caches[i].list[cls].n, __ATOMIC_RELAXED);
+		sum += live * (int64_t)heap_class_size[cls];
+	}
 	return sum > 0 ? (uint64_t)sum : 0;
 }
 

@@ -28,11 +28,17 @@
 
 #if !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__)
 
-static void *nomem(void *p)
+/* Out of line and cold: malloc's fast path then keeps nothing live
+ * across its call into the heap, and saves no register for it. */
+static __attribute__((noinline, cold)) void *nomem_fail(void)
 {
-	if (!p)
-		errno = ENOMEM;
-	return p;
+	errno = ENOMEM;
+	return NULL;
+}
+
+static inline void *nomem(void *p)
+{
+	return __builtin_expect(p != NULL, 1) ? p : nomem_fail();
 }
 
 static int is_pow2(size_t x)

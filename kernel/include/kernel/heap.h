@@ -91,9 +91,10 @@ size_t heap_usable_size(const void *p);
  * run of pages. Objects free in caches or central lists, and the free rest
  * of partly used spans, are not counted, so the value returns exactly to
  * where it was once everything allocated since is freed, whatever the
- * caches keep. Each P counts what it allocates and frees (so a P's own
- * count may go negative); this sums them. A snapshot, not synchronized
- * with allocations running meanwhile.
+ * caches keep. Nothing is counted on the fast path: this sums, per class,
+ * the objects out of their spans less those in the caches, plus the large
+ * objects' pages, so it costs a pass over every P's cache. A snapshot, not
+ * synchronized with allocations running meanwhile.
  */
 uint64_t heap_in_use_bytes(void);
 

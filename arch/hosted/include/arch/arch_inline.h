@@ -17,8 +17,15 @@ struct hosted_irq_state {
 	volatile int disabled;
 	volatile int pending; /* HOSTED_IRQ_* bits that arrived while masked */
 };
-extern __thread struct hosted_irq_state hosted_irq;
-extern __thread struct cpu *hosted_self;
+/*
+ * Both are defined in the executable itself (arch/hosted/cpu.c), so the
+ * local-exec model applies: one %fs-relative access each. Without it, a PIE
+ * linked with -rdynamic loads each variable's offset from the GOT first, on
+ * every interrupt mask and this_cpu().
+ */
+#define HOSTED_TLS __attribute__((tls_model("local-exec")))
+extern __thread struct hosted_irq_state hosted_irq HOSTED_TLS;
+extern __thread struct cpu *hosted_self HOSTED_TLS;
 
 /* Run interrupts that arrived while masked; called on unmask. */
 void hosted_irq_replay(void);
