@@ -439,8 +439,8 @@ static void spinner(void *arg)
 
 TEST(sched, preemption_of_tasks_that_never_yield)
 {
-	int n = num_cpu() + 2;
-	uint64_t before[64];
+	int n = num_cpu() + 2, lagging;
+	uint64_t before[64], deadline;
 
 	spin_stop = 0;
 	for (int i = 0; i < n; i++) {
@@ -450,12 +450,59 @@ TEST(sched, preemption_of_tasks_that_never_yield)
 	sleep_ns(5 * NSEC_PER_MSEC);
 	for (int i = 0; i < n; i++)
 		before[i] = spin_counts[i];
-	sleep_ns(50 * NSEC_PER_MSEC);
-	/* main woke up although every CPU is busy with spinners, and every
-	 * spinner got CPU time while more spinners than CPUs exist. */
+	/*
+	 * main keeps waking up although every CPU is busy with spinners, and
+	 * every spinner gets CPU time while more spinners than CPUs exist.
+	 * How soon depends on how much of the host the vCPUs get, so wait
+	 * for it rather than timing it; with no preemption main never wakes.
+	 */
+	deadline = now_ns() + 5 * NSEC_PER_SEC;
+	do {
+		sleep_ns(10 * NSEC_PER_MSEC);
+		lagging = 0;
+		for (int i = 0; i < n; i++)
+			lagging += spin_counts[i] == before[i];
+	} while (lagging && now_ns() < deadline);
 	for (int i = 0; i < n; i++)
 		EXPECT_UGE(spin_counts[i], before[i] + 1);
 	spin_stop = 1;
+	EXPECT_EQ(test_settle_tasks(1, NSEC_PER_SEC), 1);
+}
+
+static int slice_n, slice_started, slice_gave_up;
+static waitgroup_t slice_wg;
+
+/* Spins until every spinner has started, or for at most 5 s. */
+static void slice_spinner(void *arg)
+{
+	uint64_t deadline = now_ns() + 5 * NSEC_PER_SEC;
+
+	(void)arg;
+	__atomic_add_fetch(&slice_started, 1, __ATOMIC_RELAXED);
+	while (__atomic_load_n(&slice_started, __ATOMIC_RELAXED) < slice_n) {
+		if (now_ns() > deadline) {
+			__atomic_add_fetch(&slice_gave_up, 1, __ATOMIC_RELAXED);
+			break;
+		}
+	}
+	wg_done(&slice_wg);
+}
+
+/*
+ * More spinners than CPUs, each waiting for the last one to start, while
+ * main waits with no timer of its own: only the end of a time slice can
+ * take a spinner off its CPU and let the others start.
+ */
+TEST(sched, preemption_ends_time_slices)
+{
+	slice_n = num_cpu() + 2;
+	slice_started = 0;
+	slice_gave_up = 0;
+	wg_add(&slice_wg, slice_n);
+	for (int i = 0; i < slice_n; i++)
+		ASSERT_GT(go(slice_spinner, NULL), 0);
+	wg_wait(&slice_wg);
+	EXPECT_EQ(slice_gave_up, 0); /* wg_wait ordered the spinners before this */
 	EXPECT_EQ(test_settle_tasks(1, NSEC_PER_SEC), 1);
 }
 
