@@ -91,15 +91,34 @@ static void *slot(struct chan *c, size_t i)
 	return c->buf + i * c->elem_size;
 }
 
+/* The next index of the ring after i (a compare is cheaper than the
+ * division of a modulo by a capacity known only at run time). */
+static size_t ring_next(const struct chan *c, size_t i)
+{
+	return i + 1 == c->cap ? 0 : i + 1;
+}
+
+/* Words and pointers, which channels mostly carry, are copied inline,
+ * without a call into the C library. */
 static void copy_elem(struct chan *c, void *dst, const void *src)
 {
-	if (c->elem_size && dst)
+	if (!dst)
+		return;
+	if (c->elem_size == sizeof(uint64_t))
+		memcpy(dst, src, sizeof(uint64_t));
+	else if (c->elem_size == sizeof(uint32_t))
+		memcpy(dst, src, sizeof(uint32_t));
+	else if (c->elem_size)
 		memcpy(dst, src, c->elem_size);
 }
 
 static void zero_elem(struct chan *c, void *dst)
 {
-	if (c->elem_size && dst)
+	static const uint64_t zero;
+
+	if (c->elem_size <= sizeof(zero))
+		copy_elem(c, dst, &zero);
+	else if (dst)
 		memset(dst, 0, c->elem_size);
 }
 
@@ -174,7 +193,7 @@ static int send(struct chan *c, const void *elem, bool block)
 	}
 	if (c->count < c->cap) {
 		copy_elem(c, slot(c, c->sendx), elem);
-		c->sendx = (c->sendx + 1) % c->cap;
+		c->sendx = ring_next(c, c->sendx);
 		c->count++;
 		spin_unlock(&c->lock);
 		return 0;
@@ -204,7 +223,7 @@ static bool recv_ready(struct chan *c, void *elem)
 			 * sender's element at its tail (the same slot). */
 			copy_elem(c, elem, slot(c, c->recvx));
 			copy_elem(c, slot(c, c->recvx), w->elem);
-			c->recvx = (c->recvx + 1) % c->cap;
+			c->recvx = ring_next(c, c->recvx);
 			c->sendx = c->recvx;
 		}
 		complete(c, w, true);
@@ -213,7 +232,7 @@ static bool recv_ready(struct chan *c, void *elem)
 	if (c->count > 0) {
 		copy_elem(c, elem, slot(c, c->recvx));
 		zero_elem(c, slot(c, c->recvx));
-		c->recvx = (c->recvx + 1) % c->cap;
+		c->recvx = ring_next(c, c->recvx);
 		c->count--;
 		spin_unlock(&c->lock);
 		return true;
@@ -407,7 +426,7 @@ static int sel_poll(struct select_state *s, const uint16_t *pollorder)
 			}
 			if (c->count < c->cap) {
 				copy_elem(c, slot(c, c->sendx), cc->elem);
-				c->sendx = (c->sendx + 1) % c->cap;
+				c->sendx = ring_next(c, c->sendx);
 				c->count++;
 				sel_unlock(s);
 				return i;
@@ -419,7 +438,7 @@ static int sel_poll(struct select_state *s, const uint16_t *pollorder)
 				} else {
 					copy_elem(c, cc->elem, slot(c, c->recvx));
 					copy_elem(c, slot(c, c->recvx), w->elem);
-					c->recvx = (c->recvx + 1) % c->cap;
+					c->recvx = ring_next(c, c->recvx);
 					c->sendx = c->recvx;
 				}
 				w->success = true;
@@ -431,7 +450,7 @@ static int sel_poll(struct select_state *s, const uint16_t *pollorder)
 			if (c->count > 0) {
 				copy_elem(c, cc->elem, slot(c, c->recvx));
 				zero_elem(c, slot(c, c->recvx));
-				c->recvx = (c->recvx + 1) % c->cap;
+				c->recvx = ring_next(c, c->recvx);
 				c->count--;
 				sel_unlock(s);
 				return i;
