@@ -32,6 +32,7 @@ bool sched_running;
 uint32_t sched_ntimers;
 uint32_t sched_io_waiters;
 static uint64_t timeslice_cycles;
+static uint64_t slice_look_cycles; /* half a slice: see struct cpu */
 
 /* Global state, Go's `sched`. Its lock is taken from interrupt context
  * (goready there), so always with interrupts masked. */
@@ -202,11 +203,27 @@ static bool runqputslow(struct p *p, struct g *g, uint32_t h, uint32_t t)
 	return true;
 }
 
+/* With a single P nobody but its owner touches its queue: stealing needs
+ * another P, interrupt handlers use the global queue (goready), and CPUs
+ * beyond procs= never look. The owner can then take from it without the
+ * compare-and-swaps that guard against thieves. */
+static bool runq_owner_only(void)
+{
+	return sched_nprocs == 1;
+}
+
 /* Put g on p's ring, or in runnext when `next` (the old runnext then goes
  * to the ring). Owner only. */
 static void runqput(struct p *p, struct g *g, bool next)
 {
-	if (next) {
+	if (next && runq_owner_only()) {
+		struct g *old = __atomic_load_n(&p->runnext, __ATOMIC_RELAXED);
+
+		__atomic_store_n(&p->runnext, g, __ATOMIC_RELAXED);
+		if (!old)
+			return;
+		g = old;
+	} else if (next) {
 		struct g *old = __atomic_exchange_n(&p->runnext, g, __ATOMIC_ACQ_REL);
 
 		if (!old)
@@ -238,6 +255,21 @@ void sched_runqput(struct p *p, struct g *g, bool next)
 static struct g *runqget(struct p *p, bool *inherit)
 {
 	struct g *next = __atomic_load_n(&p->runnext, __ATOMIC_ACQUIRE);
+
+	if (runq_owner_only()) {
+		uint32_t h = __atomic_load_n(&p->runq_head, __ATOMIC_RELAXED);
+
+		*inherit = next != NULL;
+		if (next) {
+			__atomic_store_n(&p->runnext, NULL, __ATOMIC_RELAXED);
+			return next;
+		}
+		if (h == __atomic_load_n(&p->runq_tail, __ATOMIC_RELAXED))
+			return NULL;
+		next = p->runq[h % RUNQ_SIZE];
+		__atomic_store_n(&p->runq_head, h + 1, __ATOMIC_RELEASE);
+		return next;
+	}
 
 	if (next && __atomic_compare_exchange_n(&p->runnext, &next, NULL, false, __ATOMIC_ACQ_REL,
 						__ATOMIC_RELAXED)) {
@@ -455,7 +487,99 @@ void mcall(void (*fn)(struct g *))
 	arch_ctx_init(&c->g0_ctx, c->g0_stack_lo, c->g0_stack_top, mcall_entry, c);
 	libc_task_switch_out(g);
 	arch_ctx_switch(&g->ctx, &c->g0_ctx);
+	sched_finish_switch();
 	libc_task_switch_in(g);
+}
+
+/* A G starts on a CPU whose timer has no slice check armed (it was idle,
+ * or on its scheduler stack when timers fired): whatever slice ran before
+ * is over, and a new one starts now. */
+static void slice_start(struct cpu *c)
+{
+	c->slice_tick = c->p->schedtick;
+	c->slice_seen = arch_cycles();
+	c->slice_next = c->slice_seen + slice_look_cycles;
+	sched_arm_timer(c);
+}
+
+/*
+ * The fast path out of the running G g (preemption off): when this P has
+ * another G ready and nothing else wants the scheduler loop (a slice to
+ * end, timers due, or the global queue's turn), switch straight to that G instead of through the
+ * scheduler stack, which halves the context switches of a yield or a
+ * channel handoff. g is not yet queued, nor its wait lock released: that
+ * waits until its context is saved, or another CPU could run it from a
+ * half-saved one, so the G switched to does it (sched_finish_switch), as
+ * park_m does on g0. Returns false, having done nothing, when the caller
+ * must take the slow path (mcall); else returns once g runs again.
+ */
+static bool switch_direct(struct cpu *c, struct g *g, int how)
+{
+	struct p *p = c->p;
+	struct g *next;
+	bool inherit;
+
+	if (c->need_resched ||
+	    (p->schedtick % 61 == 0 && __atomic_load_n(&sched.runq_size, __ATOMIC_RELAXED)))
+		return false;
+	/* A timer may be due whose interrupt has not been taken yet (it is
+	 * masked, or under TSan not delivered until the thread calls into
+	 * the runtime, which a loop of yields never does): once this CPU's
+	 * deadline, which is never after its first timer, has passed, let
+	 * the scheduler loop run the timers. No timers, no clock read. */
+	if (timers_pending(p) && arch_cycles() >= c->armed)
+		return false;
+	next = runqget(p, &inherit);
+	if (!next)
+		return false;
+	c->switch_prev = g;
+	c->switch_prev_how = how;
+	c->mcall_g = g; /* park callbacks find the parking G there */
+	next->status = G_RUNNING;
+	c->curg = next;
+	if (!inherit)
+		p->schedtick++;
+	if (!c->slice_armed)
+		slice_start(c);
+	libc_task_switch_out(g);
+	arch_ctx_switch(&g->ctx, &next->ctx);
+	sched_finish_switch();
+	libc_task_switch_in(g);
+	return true;
+}
+
+void sched_exit_direct(void)
+{
+	struct cpu *c = this_cpu();
+
+	if (switch_direct(c, c->curg, SWITCH_EXIT))
+		panic("task %d ran again after it exited", c->curg->id);
+}
+
+void sched_finish_switch(void)
+{
+	struct cpu *c = this_cpu();
+	struct g *prev = c->switch_prev;
+
+	if (!prev)
+		return;
+	c->switch_prev = NULL;
+	switch (c->switch_prev_how) {
+	case SWITCH_YIELD:
+		runqput(c->p, prev, false);
+		break;
+	case SWITCH_PARK:
+		/* prev may run elsewhere as soon as its lock is released. */
+		if (c->park_unlock && !c->park_unlock(c->park_arg)) {
+			/* Not parked after all: it runs next. */
+			prev->status = G_RUNNABLE;
+			runqput(c->p, prev, true);
+		}
+		break;
+	default:
+		task_exit_finish(prev);
+		break;
+	}
 }
 
 /* Run g on this CPU; `inherit` keeps the running time slice. */
@@ -466,12 +590,10 @@ static __noreturn void execute(struct cpu *c, struct g *g, bool inherit)
 	g->status = G_RUNNING;
 	c->curg = g;
 	c->need_resched = false;
-	if (!inherit) {
+	if (!inherit)
 		c->p->schedtick++;
-		c->slice_start = arch_cycles();
-	}
 	if (!c->slice_armed)
-		sched_arm_timer(c); /* a CPU coming out of idle */
+		slice_start(c); /* a CPU coming out of idle */
 	arch_ctx_switch(&discard, &g->ctx);
 	__builtin_unreachable();
 }
@@ -498,7 +620,11 @@ void gopark(bool (*unlock)(void *arg), void *arg, const char *reason)
 	g->wait_reason = reason;
 	c->park_unlock = unlock;
 	c->park_arg = arg;
-	mcall(park_m);
+	g->status = G_WAITING;
+	if (!switch_direct(c, g, SWITCH_PARK)) {
+		g->status = G_RUNNING;
+		mcall(park_m);
+	}
 	g->wait_reason = NULL;
 	preempt_enable();
 }
@@ -517,7 +643,14 @@ void yield(void)
 	if (!sched_running)
 		return;
 	preempt_disable();
-	mcall(gosched_m);
+	struct cpu *c = this_cpu();
+	struct g *g = c->curg;
+
+	g->status = G_RUNNABLE;
+	if (!switch_direct(c, g, SWITCH_YIELD)) {
+		g->status = G_RUNNING;
+		mcall(gosched_m);
+	}
 	preempt_enable();
 }
 
@@ -584,7 +717,7 @@ void sched_arm_timer(struct cpu *c)
 
 	c->slice_armed = c->curg != NULL;
 	if (c->slice_armed)
-		when = c->slice_start + timeslice_cycles;
+		when = c->slice_next;
 	if (t != UINT64_MAX && time_deadline_cycles(t) < when)
 		when = time_deadline_cycles(t);
 	c->armed = when;
@@ -618,7 +751,16 @@ void sched_timer_tick(void)
 		return;
 	uint64_t now = arch_cycles();
 	bool timers_due = timers_pending(c->p) && time_deadline_cycles(timers_next(c->p)) <= now;
-	bool slice_over = now - c->slice_start >= timeslice_cycles;
+	bool slice_over = false;
+
+	if (c->curg && c->slice_tick != c->p->schedtick) {
+		c->slice_tick = c->p->schedtick;
+		c->slice_seen = now;
+		c->slice_next = now + slice_look_cycles;
+	} else if (c->curg) {
+		slice_over = now - c->slice_seen >= timeslice_cycles;
+		c->slice_next = c->slice_seen + timeslice_cycles;
+	}
 
 	/* Something is due: the running G is asked to step aside, and the
 	 * scheduler loop (which this CPU is in, or returns to) runs the due
@@ -836,6 +978,7 @@ void sched_start(void (*main_fn)(void *), void *arg)
 	timeslice_cycles =
 		time_ns_to_cycles(bootargs_u64(&kernel_bootargs, "timeslice", 10 * NSEC_PER_MSEC,
 					       100 * NSEC_PER_USEC, 10 * NSEC_PER_SEC));
+	slice_look_cycles = timeslice_cycles / 2;
 	sched_nprocs = (int)bootargs_u64(&kernel_bootargs, "procs", ncpus, 1, ncpus);
 	for (int i = 0; i < sched_nprocs; i++) {
 		ps[i].id = i;

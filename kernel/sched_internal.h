@@ -22,6 +22,23 @@ void wakep(void);
 
 /* Switch the running G out and run fn(g) on the scheduler stack. */
 void mcall(void (*fn)(struct g *));
+
+/* How a G that switched straight to another G left (cpu.switch_prev_how). */
+enum { SWITCH_YIELD, SWITCH_PARK, SWITCH_EXIT };
+
+/* First thing a G does each time it is switched in, on any path: finish
+ * the leaving of the G that switched straight to it, if one did.
+ * Preemption off. */
+void sched_finish_switch(void);
+
+/* Leave the exiting running G (preemption off) straight for this P's next
+ * G, if there is one and the scheduler loop is not needed; returns only
+ * if not, and then the caller goes through mcall(goexit0). */
+void sched_exit_direct(void);
+
+/* What goexit0 does to a G that exited, besides scheduling (task.c);
+ * preemption off, on some other stack than g's. */
+void task_exit_finish(struct g *g);
 __noreturn void schedule(void);
 
 /* Timers (timer.c). */

@@ -109,7 +109,7 @@ static void gfput(struct p *p, struct g *g)
 		g_free_many(batch);
 }
 
-static void goexit0(struct g *g)
+void task_exit_finish(struct g *g)
 {
 	struct cpu *c = this_cpu();
 
@@ -127,14 +127,21 @@ static void goexit0(struct g *g)
 	 * running again elsewhere by now: this touches only the count. */
 	if (counted)
 		__atomic_fetch_sub(&ntasks, 1, __ATOMIC_RELEASE);
+}
+
+static void goexit0(struct g *g)
+{
+	task_exit_finish(g);
 	schedule();
 }
 
-/* First code of every G, reached from execute() with locks == 1. */
+/* First code of every G, reached from execute() or switch_direct() with
+ * locks == 1 once the G it was switched from is finished with. */
 static void task_entry(void *arg)
 {
 	struct g *g = arg;
 
+	sched_finish_switch();
 	libc_task_switch_in(g);
 	preempt_enable();
 	g->fn(g->arg);
@@ -146,6 +153,7 @@ void task_exit(void)
 	net_task_exit(current_g());
 	libc_task_exit(current_g());
 	preempt_disable();
+	sched_exit_direct();
 	mcall(goexit0);
 	__builtin_unreachable();
 }
@@ -315,7 +323,8 @@ int num_tasks(void)
  * own frames (mcall, gopark, ...) are left out. */
 static void dump_frames(const struct g *g)
 {
-	static const char *const internal[] = { "mcall", "gopark", "kernel_preempt", "yield" };
+	static const char *const internal[] = { "mcall", "switch_direct", "gopark",
+						"kernel_preempt", "yield" };
 	uintptr_t fp = arch_ctx_fp(&g->ctx), pc, off;
 	int shown = 0;
 

@@ -113,15 +113,30 @@ struct cpu {
 	struct g *mcall_g;
 	bool (*park_unlock)(void *arg);
 	void *park_arg;
+	/* A G that switched straight to another G (not through g0) and whose
+	 * leaving the G switched to finishes, once the old G's context is
+	 * saved: requeue it (yield), run park_unlock (gopark) or free it
+	 * (exit), as switch_prev_how says. NULL when there is nothing to do. */
+	struct g *switch_prev;
+	int switch_prev_how;
 
 	bool started; /* a secondary CPU reached kernel_secondary_main */
 	bool spinning; /* looking for work to steal */
 	volatile bool woken_spinning; /* wakep() woke it to spin */
-	/* The running G's slice started at slice_start (arch cycles: one
-	 * cheap counter read per switch). The timer is only re-armed when it
-	 * is not already armed for a slice check, so that a switch costs no
-	 * timer write; an early tick re-arms for the exact slice end. */
-	uint64_t slice_start;
+	/* Time slices are sampled, as Go's sysmon does, so that a switch
+	 * reads no clock (a counter read costs more than the rest of a
+	 * switch on some hosts). The timer looks every half slice whether
+	 * p->schedtick moved since slice_tick, its last look. If it did, a
+	 * new slice began within the last half slice, and slice_seen becomes
+	 * now; if it did not, the same slice has run since before slice_seen,
+	 * and once that is a whole slice ago the G is asked to step aside.
+	 * A G so runs for at least a whole slice and at most one and a half.
+	 * slice_next is the time of the next look. The timer is only re-armed
+	 * when it is not already armed for a look, so that a switch costs no
+	 * timer write either. */
+	uint32_t slice_tick;
+	uint64_t slice_seen; /* arch cycles */
+	uint64_t slice_next; /* arch cycles */
 	bool slice_armed; /* the armed deadline includes a slice check */
 	uint64_t armed; /* the timer's deadline in arch cycles, or UINT64_MAX */
 	uint32_t fastrand;
