@@ -16,6 +16,7 @@
  * (wall time per pair done by either, so half of malloc1_N is perfect
  * scaling); bench/c/malloc.c runs the same loop on glibc.
  *
+ * `bench NAME` runs only benchmark NAME, ten times as long, for profiling.
  * `bench quick` runs a hundredth of the iterations, for emulators; under
  * QEMU's -icount shift=0 a nanosecond is one instruction, so the figures
  * are then instructions per operation. `bench N` runs N times as many.
@@ -240,11 +241,27 @@ static void bench_malloc(void)
 	}
 }
 
+static const struct {
+	const char *name;
+	void (*fn)(void);
+} benches[] = {
+	{ "spawn", bench_spawn },  { "yield", bench_yield }, { "unbuf_rt", bench_unbuffered },
+	{ "buf", bench_buffered }, { "mutex", bench_mutex }, { "parked", bench_parked },
+};
+
 int main(int argc, char **argv)
 {
 	if (argc > 1 && strcmp(argv[1], "malloc") == 0) {
 		bench_malloc();
 		return 0;
+	}
+	/* One benchmark alone, ten times as long: for profiling. */
+	for (size_t i = 0; argc > 1 && i < sizeof(benches) / sizeof(benches[0]); i++) {
+		if (strcmp(argv[1], benches[i].name) == 0) {
+			scale = 1000;
+			benches[i].fn();
+			return 0;
+		}
 	}
 	if (argc > 1 && strcmp(argv[1], "quick") == 0)
 		scale = 1;
@@ -252,12 +269,11 @@ int main(int argc, char **argv)
 		scale = 100 * atoi(argv[1]);
 	printf("bench arch=%s cpus=%d\n", sys_arch(), num_cpu());
 	report("boot", (double)now_ns(), "ns");
-	bench_spawn();
-	bench_yield();
-	bench_unbuffered();
-	bench_buffered();
-	bench_mutex();
-	if (scale >= 100) /* too few tasks in quick mode to mean anything */
-		bench_parked();
+	for (size_t i = 0; i < sizeof(benches) / sizeof(benches[0]); i++) {
+		/* too few tasks in quick mode to mean anything */
+		if (scale < 100 && benches[i].fn == bench_parked)
+			continue;
+		benches[i].fn();
+	}
 	return 0;
 }
