@@ -43,9 +43,35 @@ struct arch_context {
 
 #define arch_barrier() __asm__ __volatile__("" ::: "memory")
 
+/*
+ * This thread's CPU and interrupt state, which a real CPU keeps in
+ * registers, are read and written here with one %fs-relative instruction
+ * each, in asm. In C, ThreadSanitizer would check each access at an
+ * address the compiler may have computed before a task switch earlier in
+ * the same function, after which the task can run on another thread: it
+ * then reports a race on the first thread's variables although the access
+ * itself, relative to %fs, was to this thread's own.
+ */
+#define HOSTED_TLS_LOAD(var, field)                                                      \
+	({                                                                               \
+		__typeof__(+var.field) v_;                                               \
+		__asm__ __volatile__("mov %%fs:" #var "@tpoff+%c1, %0"                   \
+				     : "=r"(v_)                                          \
+				     : "i"(__builtin_offsetof(__typeof__(var), field))); \
+		v_;                                                                      \
+	})
+#define HOSTED_TLS_STORE(var, field, val)                          \
+	__asm__ __volatile__("mov %0, %%fs:" #var "@tpoff+%c1"     \
+			     :                                     \
+			     : "r"((__typeof__(+var.field))(val)), \
+			       "i"(__builtin_offsetof(__typeof__(var), field)))
+
 static inline struct cpu *arch_cpu_self(void)
 {
-	return hosted_self;
+	struct cpu *c;
+
+	__asm__ __volatile__("mov %%fs:hosted_self@tpoff, %0" : "=r"(c));
+	return c;
 }
 
 static inline uintptr_t arch_ctx_fp(const struct arch_context *ctx)
@@ -85,27 +111,28 @@ static inline void arch_cpu_relax(void)
 
 static inline void arch_irq_disable(void)
 {
-	hosted_irq.disabled = 1;
+	arch_barrier();
+	HOSTED_TLS_STORE(hosted_irq, disabled, 1);
 	arch_barrier();
 }
 
 static inline void arch_irq_enable(void)
 {
 	arch_barrier();
-	hosted_irq.disabled = 0;
+	HOSTED_TLS_STORE(hosted_irq, disabled, 0);
 	arch_barrier();
-	if (hosted_irq.pending)
+	if (HOSTED_TLS_LOAD(hosted_irq, pending))
 		hosted_irq_replay();
 }
 
 static inline bool arch_irq_enabled(void)
 {
-	return !hosted_irq.disabled;
+	return !HOSTED_TLS_LOAD(hosted_irq, disabled);
 }
 
 static inline unsigned long arch_irq_save(void)
 {
-	unsigned long was = (unsigned long)hosted_irq.disabled;
+	unsigned long was = (unsigned long)HOSTED_TLS_LOAD(hosted_irq, disabled);
 
 	arch_irq_disable();
 	return was;
