@@ -13,8 +13,10 @@
  * calls, so an M never has to hand its P to another, which is the one reason
  * Go separates them.
  *
- * A G switches out only through mcall(), which saves its callee-saved
- * context and runs a function on the M's scheduler stack (g0), as in Go. A
+ * A G switches out through mcall(), which saves its callee-saved context
+ * and runs a function on the M's scheduler stack (g0), as in Go, or, when
+ * it yields, parks or exits and its P has another G ready, straight to that
+ * G, which then finishes the first one's leaving (sched_finish_switch). A
  * G that used up its time slice is made to call kernel_preempt() from its
  * own stack by the interrupt exit path, after the arch saved its full
  * register and FP state there (Go's asyncPreempt), so preemption reuses the
