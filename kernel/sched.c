@@ -503,17 +503,15 @@ static void slice_start(struct cpu *c)
 }
 
 /*
- * The fast path out of the running G g (preemption off): when this P has
- * another G ready and nothing else wants the scheduler loop (a slice to
- * end, timers due, or the global queue's turn), switch straight to that G instead of through the
- * scheduler stack, which halves the context switches of a yield or a
- * channel handoff. g is not yet queued, nor its wait lock released: that
- * waits until its context is saved, or another CPU could run it from a
- * half-saved one, so the G switched to does it (sched_finish_switch), as
- * park_m does on g0. Returns false, having done nothing, when the caller
- * must take the slow path (mcall); else returns once g runs again.
+ * The fast path out of the running G g (preemption off, c->switch_prev
+ * set): when this P has another G ready and nothing else wants the
+ * scheduler loop (a slice to end, timers due, or the global queue's turn),
+ * switch straight to that G instead of through the scheduler stack, which
+ * halves the context switches of a yield or a channel handoff. Returns
+ * false, having done nothing, when the caller must go through g0; else
+ * returns once g runs again.
  */
-static bool switch_direct(struct cpu *c, struct g *g, int how)
+static bool switch_direct(struct cpu *c, struct g *g)
 {
 	struct p *p = c->p;
 	struct g *next;
@@ -532,8 +530,6 @@ static bool switch_direct(struct cpu *c, struct g *g, int how)
 	next = runqget(p, &inherit);
 	if (!next)
 		return false;
-	c->switch_prev = g;
-	c->switch_prev_how = how;
 	c->mcall_g = g; /* park callbacks find the parking G there */
 	next->status = G_RUNNING;
 	c->curg = next;
@@ -546,14 +542,6 @@ static bool switch_direct(struct cpu *c, struct g *g, int how)
 	sched_finish_switch();
 	libc_task_switch_in(g);
 	return true;
-}
-
-void sched_exit_direct(void)
-{
-	struct cpu *c = this_cpu();
-
-	if (switch_direct(c, c->curg, SWITCH_EXIT))
-		panic("task %d ran again after it exited", c->curg->id);
 }
 
 void sched_finish_switch(void)
@@ -598,16 +586,30 @@ static __noreturn void execute(struct cpu *c, struct g *g, bool inherit)
 	__builtin_unreachable();
 }
 
-static void park_m(struct g *g)
+static void leave_m(struct g *g)
+{
+	(void)g;
+	sched_finish_switch();
+	schedule();
+}
+
+/*
+ * The running G leaves its CPU (preemption off) as `how` says. Its share of
+ * the work (requeue it, release the lock it waits under, free it) must wait
+ * until its context is saved, or another CPU could run it from a half-saved
+ * one: the next code to run on this CPU does it, sched_finish_switch(),
+ * whether that is the G it switches straight to or schedule() on g0.
+ * Returns once the G runs again; never for SWITCH_EXIT.
+ */
+void sched_leave(int how)
 {
 	struct cpu *c = this_cpu();
+	struct g *g = c->curg;
 
-	g->status = G_WAITING;
-	if (c->park_unlock && !c->park_unlock(c->park_arg)) {
-		g->status = G_RUNNING;
-		execute(c, g, true);
-	}
-	schedule();
+	c->switch_prev = g;
+	c->switch_prev_how = how;
+	if (!switch_direct(c, g))
+		mcall(leave_m);
 }
 
 void gopark(bool (*unlock)(void *arg), void *arg, const char *reason)
@@ -620,37 +622,22 @@ void gopark(bool (*unlock)(void *arg), void *arg, const char *reason)
 	g->wait_reason = reason;
 	c->park_unlock = unlock;
 	c->park_arg = arg;
+	/* Nobody can ready g before park_unlock commits its wait. */
 	g->status = G_WAITING;
-	if (!switch_direct(c, g, SWITCH_PARK)) {
-		g->status = G_RUNNING;
-		mcall(park_m);
-	}
+	sched_leave(SWITCH_PARK);
 	g->wait_reason = NULL;
 	preempt_enable();
 }
 
 /* yield() goes to the back of this P's ring (Go's Gosched uses the global
  * queue under its lock; the ring keeps yield lock-free). */
-static void gosched_m(struct g *g)
-{
-	g->status = G_RUNNABLE;
-	runqput(this_cpu()->p, g, false);
-	schedule();
-}
-
 void yield(void)
 {
 	if (!sched_running)
 		return;
 	preempt_disable();
-	struct cpu *c = this_cpu();
-	struct g *g = c->curg;
-
-	g->status = G_RUNNABLE;
-	if (!switch_direct(c, g, SWITCH_YIELD)) {
-		g->status = G_RUNNING;
-		mcall(gosched_m);
-	}
+	current_g()->status = G_RUNNABLE;
+	sched_leave(SWITCH_YIELD);
 	preempt_enable();
 }
 

@@ -23,21 +23,21 @@ void wakep(void);
 /* Switch the running G out and run fn(g) on the scheduler stack. */
 void mcall(void (*fn)(struct g *));
 
-/* How a G that switched straight to another G left (cpu.switch_prev_how). */
+/* How the running G leaves its CPU (cpu.switch_prev_how): to the back of
+ * its P's ring, parked (gopark's unlock runs once it is off), or exited. */
 enum { SWITCH_YIELD, SWITCH_PARK, SWITCH_EXIT };
 
-/* First thing a G does each time it is switched in, on any path: finish
- * the leaving of the G that switched straight to it, if one did.
- * Preemption off. */
+/* Leave the running G's CPU (preemption off), straight for this P's next G
+ * when the scheduler loop is not needed, else through g0. Returns once
+ * the G runs again; never for SWITCH_EXIT. */
+void sched_leave(int how);
+
+/* The first thing to run after a G left, on any path (the next G, or
+ * schedule() on g0): finish that leaving. Preemption off. */
 void sched_finish_switch(void);
 
-/* Leave the exiting running G (preemption off) straight for this P's next
- * G, if there is one and the scheduler loop is not needed; returns only
- * if not, and then the caller goes through mcall(goexit0). */
-void sched_exit_direct(void);
-
-/* What goexit0 does to a G that exited, besides scheduling (task.c);
- * preemption off, on some other stack than g's. */
+/* An exited G's share of sched_finish_switch() (task.c): status, stack
+ * trim, G cache, count. Runs on another stack than g's. */
 void task_exit_finish(struct g *g);
 __noreturn void schedule(void);
 

@@ -129,14 +129,8 @@ void task_exit_finish(struct g *g)
 		__atomic_fetch_sub(&ntasks, 1, __ATOMIC_RELEASE);
 }
 
-static void goexit0(struct g *g)
-{
-	task_exit_finish(g);
-	schedule();
-}
-
-/* First code of every G, reached from execute() or switch_direct() with
- * locks == 1 once the G it was switched from is finished with. */
+/* First code of every G, reached from execute() or a direct switch with
+ * locks == 1. */
 static void task_entry(void *arg)
 {
 	struct g *g = arg;
@@ -153,9 +147,8 @@ void task_exit(void)
 	net_task_exit(current_g());
 	libc_task_exit(current_g());
 	preempt_disable();
-	sched_exit_direct();
-	mcall(goexit0);
-	__builtin_unreachable();
+	sched_leave(SWITCH_EXIT);
+	panic("task %d ran again after it exited", current_g()->id);
 }
 
 /* The G that lives at the top of stack st. */
@@ -323,8 +316,8 @@ int num_tasks(void)
  * own frames (mcall, gopark, ...) are left out. */
 static void dump_frames(const struct g *g)
 {
-	static const char *const internal[] = { "mcall", "switch_direct", "gopark",
-						"kernel_preempt", "yield" };
+	static const char *const internal[] = { "mcall",  "switch_direct",  "sched_leave",
+						"gopark", "kernel_preempt", "yield" };
 	uintptr_t fp = arch_ctx_fp(&g->ctx), pc, off;
 	int shown = 0;
 

@@ -16,7 +16,7 @@
  * A G switches out through mcall(), which saves its callee-saved context
  * and runs a function on the M's scheduler stack (g0), as in Go, or, when
  * it yields, parks or exits and its P has another G ready, straight to that
- * G, which then finishes the first one's leaving (sched_finish_switch). A
+ * G (sched_leave). A
  * G that used up its time slice is made to call kernel_preempt() from its
  * own stack by the interrupt exit path, after the arch saved its full
  * register and FP state there (Go's asyncPreempt), so preemption reuses the
@@ -115,10 +115,10 @@ struct cpu {
 	struct g *mcall_g;
 	bool (*park_unlock)(void *arg);
 	void *park_arg;
-	/* A G that switched straight to another G (not through g0) and whose
-	 * leaving the G switched to finishes, once the old G's context is
-	 * saved: requeue it (yield), run park_unlock (gopark) or free it
-	 * (exit), as switch_prev_how says. NULL when there is nothing to do. */
+	/* The G that left this CPU (sched_leave) and whose leaving the next
+	 * code here finishes once its context is saved: requeue it (yield),
+	 * run park_unlock (gopark) or free it (exit), as switch_prev_how
+	 * says. NULL when there is nothing to do. */
 	struct g *switch_prev;
 	int switch_prev_how;
 
