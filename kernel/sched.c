@@ -970,6 +970,7 @@ void sched_start(void (*main_fn)(void *), void *arg)
 	for (int i = 0; i < sched_nprocs; i++) {
 		ps[i].id = i;
 		cpus[i].p = &ps[i];
+		timers_init(&ps[i]);
 	}
 	for (unsigned int i = 0; i < ncpus; i++) {
 		cpus[i].idx = i;

@@ -42,6 +42,7 @@ void task_exit_finish(struct g *g);
 __noreturn void schedule(void);
 
 /* Timers (timer.c). */
+void timers_init(struct p *p);
 uint64_t timers_next(struct p *p); /* earliest deadline, or UINT64_MAX */
 void timers_run(struct p *p, uint64_t now);
 

@@ -108,6 +108,19 @@ void timers_run(struct p *p, uint64_t now)
 	}
 }
 
+#define TIMERS_INITIAL 64
+
+/* Each P starts with room for TIMERS_INITIAL timers, so that the first
+ * sleep on a P allocates nothing: it cannot fail for want of memory, and a
+ * heap measured around it does not change. */
+void timers_init(struct p *p)
+{
+	p->timers = malloc(TIMERS_INITIAL * sizeof(*p->timers));
+	if (!p->timers)
+		panic("no memory for P %d's timer heap", p->id);
+	p->timers_cap = TIMERS_INITIAL;
+}
+
 /* Grow p's heap outside its lock (malloc may block); false on no memory. */
 static bool heap_reserve(struct p *p)
 {
@@ -118,7 +131,7 @@ static bool heap_reserve(struct p *p)
 		spin_unlock_irqrestore(&p->timer_lock, flags);
 		if (need <= cap)
 			return true;
-		int ncap = cap ? 2 * cap : 64;
+		int ncap = cap ? 2 * cap : TIMERS_INITIAL;
 		struct timer **nh = malloc((size_t)ncap * sizeof(*nh));
 
 		if (!nh)
