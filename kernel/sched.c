@@ -82,24 +82,11 @@ static uint32_t gcd(uint32_t a, uint32_t b)
 	return a;
 }
 
-void preempt_disable(void)
+/* preempt_enable() dropped the count to 0 with a preemption pending. */
+void preempt_resched(void)
 {
-	unsigned long flags = arch_irq_save();
-
-	this_cpu()->locks++;
-	arch_irq_restore(flags);
-}
-
-void preempt_enable(void)
-{
-	bool irqs_on = arch_irq_enabled();
-	unsigned long flags = arch_irq_save();
-	struct cpu *c = this_cpu();
-	bool yield_now = --c->locks == 0 && c->need_resched && c->curg && sched_running;
-
-	arch_irq_restore(flags);
 	/* Never from an interrupt handler or inside an irqsave section. */
-	if (yield_now && irqs_on)
+	if (arch_irq_enabled() && current_g() && sched_running)
 		kernel_preempt();
 }
 
@@ -214,7 +201,7 @@ static bool runq_owner_only(void)
 
 /* Put g on p's ring, or in runnext when `next` (the old runnext then goes
  * to the ring). Owner only. */
-static void runqput(struct p *p, struct g *g, bool next)
+static inline void runqput(struct p *p, struct g *g, bool next)
 {
 	if (next && runq_owner_only()) {
 		struct g *old = __atomic_load_n(&p->runnext, __ATOMIC_RELAXED);
@@ -252,7 +239,7 @@ void sched_runqput(struct p *p, struct g *g, bool next)
 
 /* Take a G from p: runnext first (it inherits the slice), then the ring.
  * Owner only. */
-static struct g *runqget(struct p *p, bool *inherit)
+static inline struct g *runqget(struct p *p, bool *inherit)
 {
 	struct g *next = __atomic_load_n(&p->runnext, __ATOMIC_ACQUIRE);
 
@@ -465,6 +452,39 @@ void goready(struct g *g)
 	wakep();
 }
 
+static void finish_switch_slow(struct cpu *c, struct g *prev)
+{
+	if (c->switch_prev_how == SWITCH_PARK) {
+		/* prev may run elsewhere as soon as its lock is released. */
+		if (c->park_unlock && !c->park_unlock(c->park_arg)) {
+			/* Not parked after all: it runs next. */
+			prev->status = G_RUNNABLE;
+			runqput(c->p, prev, true);
+		}
+	} else {
+		task_exit_finish(prev);
+	}
+}
+
+/* sched_finish_switch() on CPU c: yields, the common case, inline. */
+static inline __attribute__((always_inline)) void finish_switch(struct cpu *c)
+{
+	struct g *prev = c->switch_prev;
+
+	if (!prev)
+		return;
+	c->switch_prev = NULL;
+	if (__builtin_expect(c->switch_prev_how == SWITCH_YIELD, 1))
+		runqput(c->p, prev, false);
+	else
+		finish_switch_slow(c, prev);
+}
+
+void sched_finish_switch(void)
+{
+	finish_switch(this_cpu());
+}
+
 static void mcall_entry(void *arg)
 {
 	struct cpu *c = arg;
@@ -539,35 +559,12 @@ static bool switch_direct(struct cpu *c, struct g *g)
 		slice_start(c);
 	libc_task_switch_out(g);
 	arch_ctx_switch(&g->ctx, &next->ctx);
-	sched_finish_switch();
+	/* g may resume on another CPU: find it again (the barrier keeps the
+	 * compiler from reusing c). */
+	arch_barrier();
+	finish_switch(this_cpu());
 	libc_task_switch_in(g);
 	return true;
-}
-
-void sched_finish_switch(void)
-{
-	struct cpu *c = this_cpu();
-	struct g *prev = c->switch_prev;
-
-	if (!prev)
-		return;
-	c->switch_prev = NULL;
-	switch (c->switch_prev_how) {
-	case SWITCH_YIELD:
-		runqput(c->p, prev, false);
-		break;
-	case SWITCH_PARK:
-		/* prev may run elsewhere as soon as its lock is released. */
-		if (c->park_unlock && !c->park_unlock(c->park_arg)) {
-			/* Not parked after all: it runs next. */
-			prev->status = G_RUNNABLE;
-			runqput(c->p, prev, true);
-		}
-		break;
-	default:
-		task_exit_finish(prev);
-		break;
-	}
 }
 
 /* Run g on this CPU; `inherit` keeps the running time slice. */
@@ -636,7 +633,7 @@ void yield(void)
 	if (!sched_running)
 		return;
 	preempt_disable();
-	current_g()->status = G_RUNNABLE;
+	this_cpu()->curg->status = G_RUNNABLE;
 	sched_leave(SWITCH_YIELD);
 	preempt_enable();
 }
@@ -922,6 +919,7 @@ void sched_early_init(void)
 	cpus[0].fastrand = 0x9e3779b9u;
 	cpus[0].locks = 0;
 	arch_cpu_set_self(&cpus[0]);
+	libc_cpu_init();
 }
 
 /* The CPU's scheduler and trap stacks, each with a guard page below. */
@@ -939,6 +937,7 @@ void kernel_secondary_main(unsigned int idx)
 	struct cpu *c = &cpus[idx];
 
 	BUG_ON(this_cpu() != c);
+	libc_cpu_init();
 	arch_cpu_set_trap_stack(c->trap_stack.lo, c->trap_stack.hi);
 	__atomic_store_n(&c->started, true, __ATOMIC_RELEASE);
 	if (!c->p) {

@@ -36,12 +36,9 @@ void libc_task_exit(struct g *g)
 	(void)g;
 }
 
-void libc_task_switch_out(struct g *g)
-{
-	g->libc_errno = errno;
-}
+__thread struct libc_host_tls libc_host HOSTED_TLS;
 
-void libc_task_switch_in(struct g *g)
+void libc_cpu_init(void)
 {
-	errno = g->libc_errno;
+	libc_host.errno_loc = (uintptr_t)&errno;
 }

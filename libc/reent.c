@@ -62,14 +62,8 @@ void libc_task_exit(struct g *g)
 	g->libc = NULL;
 }
 
-void libc_task_switch_out(struct g *g)
+void libc_cpu_init(void)
 {
-	(void)g;
-}
-
-void libc_task_switch_in(struct g *g)
-{
-	(void)g;
 }
 
 /* ---- locks ---- */

@@ -89,6 +89,8 @@ void hosted_ctx_first(void (*fn)(void *), void *arg)
 	__builtin_trap();
 }
 
+#if defined(HOSTED_TSAN) || defined(HOSTED_ASAN)
+/* Otherwise arch_ctx_switch is hosted_ctx_switch itself (switch.S). */
 void arch_ctx_switch(struct arch_context *save, const struct arch_context *load)
 {
 #ifdef HOSTED_TSAN
@@ -107,6 +109,7 @@ void arch_ctx_switch(struct arch_context *save, const struct arch_context *load)
 	__sanitizer_finish_switch_fiber(fake_stack, NULL, NULL);
 #endif
 }
+#endif
 
 struct start_args {
 	unsigned int idx;

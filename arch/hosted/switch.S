@@ -6,8 +6,17 @@
 
 	.text
 
-/* void hosted_ctx_switch(struct arch_context *save, const struct arch_context *load) */
+/*
+ * void hosted_ctx_switch(struct arch_context *save, const struct arch_context *load)
+ * Without sanitizers, arch_ctx_switch is this same code: only ASan and TSan
+ * need a C wrapper around it, to tell them about the change of stack.
+ */
 FUNC(hosted_ctx_switch)
+#if !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__)
+	.globl	arch_ctx_switch
+	.type	arch_ctx_switch, @function
+arch_ctx_switch:
+#endif
 	movq	%rsp, CTX_RSP(%rdi)
 	movq	%rbx, CTX_RBX(%rdi)
 	movq	%rbp, CTX_RBP(%rdi)

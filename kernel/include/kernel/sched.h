@@ -33,10 +33,10 @@
 #include <stdint.h>
 
 #include <arch.h>
+#include <kernel/cpu.h>
 #include <kernel/spinlock.h>
 #include <kernel/stack.h>
 
-#define MAX_CPUS 64
 #define RUNQ_SIZE 256
 
 enum g_status {
@@ -98,64 +98,6 @@ struct p {
 	struct g *gfree; /* dead Gs to reuse, with their stacks */
 	int ngfree;
 };
-
-struct cpu {
-	struct g *curg; /* the G running, or NULL on the scheduler stack */
-	int locks; /* preemption is off while > 0 */
-	volatile bool need_resched; /* the slice ended or timers are due */
-	unsigned int idx;
-	uint64_t hwid;
-	struct p *p; /* NULL for a CPU beyond procs */
-
-	/* The scheduler stack (g0) and mcall's hand-off. */
-	struct arch_context g0_ctx;
-	uintptr_t g0_stack_lo, g0_stack_top;
-	struct stack g0_stack, trap_stack;
-	void (*mcall_fn)(struct g *);
-	struct g *mcall_g;
-	bool (*park_unlock)(void *arg);
-	void *park_arg;
-	/* The G that left this CPU (sched_leave) and whose leaving the next
-	 * code here finishes once its context is saved: requeue it (yield),
-	 * run park_unlock (gopark) or free it (exit), as switch_prev_how
-	 * says. NULL when there is nothing to do. */
-	struct g *switch_prev;
-	int switch_prev_how;
-
-	bool started; /* a secondary CPU reached kernel_secondary_main */
-	bool spinning; /* looking for work to steal */
-	volatile bool woken_spinning; /* wakep() woke it to spin */
-	/* Time slices are sampled, as Go's sysmon does, so that a switch
-	 * reads no clock (a counter read costs more than the rest of a
-	 * switch on some hosts). The timer looks every half slice whether
-	 * p->schedtick moved since slice_tick, its last look. If it did, a
-	 * new slice began within the last half slice, and slice_seen becomes
-	 * now; if it did not, the same slice has run since before slice_seen,
-	 * and once that is a whole slice ago the G is asked to step aside.
-	 * A G so runs for at least a whole slice and at most one and a half.
-	 * slice_next is the time of the next look. The timer is only re-armed
-	 * when it is not already armed for a look, so that a switch costs no
-	 * timer write either. */
-	uint32_t slice_tick;
-	uint64_t slice_seen; /* arch cycles */
-	uint64_t slice_next; /* arch cycles */
-	bool slice_armed; /* the armed deadline includes a slice check */
-	uint64_t armed; /* the timer's deadline in arch cycles, or UINT64_MAX */
-	uint32_t fastrand;
-	uint64_t ticks; /* timer interrupts taken */
-	uint64_t preemptions;
-};
-
-/* The running CPU; stable only while preemption is off. */
-static inline struct cpu *this_cpu(void)
-{
-	return arch_cpu_self();
-}
-
-/* Preemption control. preempt_enable() yields if a preemption was asked
- * for while it was off. */
-void preempt_disable(void);
-void preempt_enable(void);
 
 /* The running G, or NULL on a scheduler stack or before sched_start(). */
 struct g *current_g(void);

@@ -13,14 +13,11 @@
 #define WEFT_KERNEL_SPINLOCK_H
 
 #include <arch.h>
+#include <kernel/cpu.h>
 
 typedef struct {
 	unsigned int locked;
 } spinlock_t;
-
-/* kernel/include/kernel/sched.h */
-void preempt_disable(void);
-void preempt_enable(void);
 
 static inline void spin_acquire(spinlock_t *l)
 {
