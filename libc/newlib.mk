@@ -13,7 +13,7 @@ LIBGCC := $(shell $(CC) -print-libgcc-file-name)
 # (libc/reent.c). newlib declares clock_gettime, nanosleep and
 # CLOCK_MONOTONIC only where the platform says it has them; libc/syscalls.c
 # implements them.
-NEWLIB_CFLAGS := -ffreestanding -nostdinc -isystem $(NEWLIB)/include -isystem $(GCC_INCLUDE) \
+NEWLIB_CFLAGS := -nostdinc -isystem $(NEWLIB)/include -isystem $(GCC_INCLUDE) \
 	-isystem $(GCC_INCLUDE_FIXED) -D__DYNAMIC_REENT__ -D_POSIX_TIMERS=1 -D_POSIX_MONOTONIC_CLOCK=200112L
 
 NEWLIB_LIBS := $(NEWLIB)/lib/libc.a $(NEWLIB)/lib/libm.a $(LIBGCC)
