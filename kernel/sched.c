@@ -29,6 +29,9 @@ struct cpu cpus[MAX_CPUS];
 struct p ps[MAX_CPUS];
 int sched_nprocs = 1;
 bool sched_running;
+#ifndef __SANITIZE_THREAD__
+bool single_cpu;
+#endif
 uint32_t sched_ntimers;
 uint32_t sched_io_waiters;
 static uint64_t timeslice_cycles;
@@ -966,6 +969,9 @@ void sched_start(void (*main_fn)(void *), void *arg)
 					       100 * NSEC_PER_USEC, 10 * NSEC_PER_SEC));
 	slice_look_cycles = timeslice_cycles / 2;
 	sched_nprocs = (int)bootargs_u64(&kernel_bootargs, "procs", ncpus, 1, ncpus);
+#ifndef __SANITIZE_THREAD__
+	single_cpu = ncpus == 1;
+#endif
 	for (int i = 0; i < sched_nprocs; i++) {
 		ps[i].id = i;
 		cpus[i].p = &ps[i];

@@ -74,13 +74,26 @@ static bool unlock_waitlock(void *arg)
  */
 #define MUTEX_STARVE_NS 1000000ull
 
+/*
+ * On one CPU (kernel/cpu.h's single_cpu) the state is a count instead, as
+ * in Linux's first mutexes: 0 unlocked, UP_LOCKED (-1) locked, and below
+ * that locked with tasks perhaps queued. mutex_lock subtracts 1 and owns
+ * the mutex if it was 0; mutex_unlock adds 1 and is done if that makes 0.
+ * Each is one instruction that interrupts cannot split, several times
+ * cheaper than a compare-and-swap. The rest runs under the wait lock,
+ * which on one CPU means nothing else runs, so plain accesses do.
+ */
+#define UP_LOCKED ((unsigned int)-1)
+#define UP_CONTENDED ((unsigned int)-2)
+
 int mutex_trylock(mutex_t *m)
 {
+	if (single_cpu)
+		return arch_cas_local(&m->state, 0, UP_LOCKED);
+
 	unsigned int s = __atomic_load_n(&m->state, __ATOMIC_RELAXED);
 
-	return !(s & MUTEX_LOCKED) &&
-	       __atomic_compare_exchange_n(&m->state, &s, s | MUTEX_LOCKED, false, __ATOMIC_ACQUIRE,
-					   __ATOMIC_RELAXED);
+	return !(s & MUTEX_LOCKED) && cas_u32(&m->state, s, s | MUTEX_LOCKED);
 }
 
 static void wq_push_front(void **head, void **tail, struct sync_waiter *w)
@@ -91,7 +104,7 @@ static void wq_push_front(void **head, void **tail, struct sync_waiter *w)
 		*tail = w;
 }
 
-static void mutex_lock_slow(mutex_t *m)
+static __attribute__((noinline)) void mutex_lock_slow(mutex_t *m)
 {
 	/* Before the scheduler runs there is one task and no contention. */
 	if (!current_g())
@@ -143,25 +156,80 @@ static void mutex_lock_slow(mutex_t *m)
 	}
 }
 
+static __attribute__((noinline)) void mutex_lock_slow_up(mutex_t *m)
+{
+	struct sync_waiter me = { .g = current_g() };
+	spinlock_t *wl = wait_lock(&m->wait_lock);
+	bool requeue = false;
+
+	for (;;) {
+		spin_lock(wl);
+		unsigned int s = m->state;
+
+		/* Taken or not, it is now marked as perhaps having waiters,
+		 * so that the owner's unlock comes here to wake them. */
+		m->state = UP_CONTENDED;
+		if (s == 0) {
+			spin_unlock(wl);
+			return;
+		}
+		if (!requeue)
+			me.since = now_ns();
+		me.handoff = false;
+		if (requeue)
+			wq_push_front(&m->head, &m->tail, &me);
+		else
+			wq_push(&m->head, &m->tail, &me);
+		gopark(unlock_waitlock, wl, "mutex");
+		if (me.handoff)
+			return;
+		requeue = true;
+	}
+}
+
+static __noreturn void unlock_unlocked(mutex_t *m)
+{
+	panic("mutex_unlock of an unlocked mutex %p", (void *)m);
+}
+
+/* An unlock whose count did not come back to 0: a waiter, or a bug. */
+static __attribute__((noinline)) void mutex_unlock_slow_up(mutex_t *m, int sum)
+{
+	spinlock_t *wl = wait_lock(&m->wait_lock);
+
+	if (sum > 0)
+		unlock_unlocked(m);
+
+	spin_lock(wl);
+	struct sync_waiter *w = wq_pop(&m->head, &m->tail);
+
+	if (w && now_ns() - w->since >= MUTEX_STARVE_NS) {
+		/* Starving: hand the mutex over, still locked. */
+		w->handoff = true;
+		m->state = m->head ? UP_CONTENDED : UP_LOCKED;
+	} else {
+		/* The woken task marks it contended again if others wait. */
+		m->state = 0;
+	}
+	spin_unlock(wl);
+	if (w)
+		goready(w->g);
+}
+
 void mutex_lock(mutex_t *m)
 {
-	unsigned int zero = 0;
-
-	if (!__atomic_compare_exchange_n(&m->state, &zero, MUTEX_LOCKED, false, __ATOMIC_ACQUIRE,
-					 __ATOMIC_RELAXED))
+	if (single_cpu) {
+		if (__builtin_expect(!arch_dec_local(&m->state), 0))
+			mutex_lock_slow_up(m);
+		return;
+	}
+	if (!cas_u32(&m->state, 0, MUTEX_LOCKED))
 		mutex_lock_slow(m);
 }
 
-void mutex_unlock(mutex_t *m)
+/* Release the mutex (held, with waiters) and wake the first waiter. */
+static __attribute__((noinline)) void mutex_unlock_slow(mutex_t *m)
 {
-	unsigned int locked = MUTEX_LOCKED;
-
-	if (__atomic_compare_exchange_n(&m->state, &locked, 0, false, __ATOMIC_RELEASE,
-					__ATOMIC_RELAXED))
-		return;
-	if (!(locked & MUTEX_LOCKED))
-		panic("mutex_unlock of an unlocked mutex %p", (void *)m);
-
 	spinlock_t *wl = wait_lock(&m->wait_lock);
 
 	spin_lock(wl);
@@ -178,6 +246,22 @@ void mutex_unlock(mutex_t *m)
 	spin_unlock(wl);
 	if (w)
 		goready(w->g);
+}
+
+void mutex_unlock(mutex_t *m)
+{
+	if (single_cpu) {
+		int sum = arch_inc_local(&m->state);
+
+		if (__builtin_expect(sum != 0, 0))
+			mutex_unlock_slow_up(m, sum);
+		return;
+	}
+	if (cas_u32(&m->state, MUTEX_LOCKED, 0))
+		return;
+	if (!(__atomic_load_n(&m->state, __ATOMIC_RELAXED) & MUTEX_LOCKED))
+		unlock_unlocked(m);
+	mutex_unlock_slow(m);
 }
 
 /* ---- cond ---- */

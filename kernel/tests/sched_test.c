@@ -365,6 +365,58 @@ TEST(sync, mutex_8_tasks_x_100000)
 	mutex_unlock(&mu);
 }
 
+/*
+ * Tasks that never yield and spend nearly all their time inside the
+ * mutex: the end of a time slice lands inside the critical section, so
+ * the others find it held, queue and are woken, on one CPU (where the
+ * fast paths are single instructions that only interrupts must not
+ * split) as on several.
+ */
+static mutex_t hot_mu;
+static volatile int hot_owner;
+static long hot_total, hot_overlaps;
+static uint64_t hot_until;
+static waitgroup_t hot_wg;
+
+static void hot_locker(void *arg)
+{
+	int me = (int)(uintptr_t)arg;
+	long mine = 0;
+
+	while (now_ns() < hot_until) {
+		mutex_lock(&hot_mu);
+		hot_owner = me;
+		for (volatile int spin = 0; spin < 2000; spin++)
+			;
+		if (hot_owner != me)
+			hot_overlaps++;
+		hot_total++;
+		mutex_unlock(&hot_mu);
+		mine++;
+	}
+	mutex_lock(&hot_mu);
+	hot_total -= mine;
+	mutex_unlock(&hot_mu);
+	wg_done(&hot_wg);
+}
+
+TEST(sync, mutex_held_across_preemption)
+{
+	int n = num_cpu() + 2;
+
+	hot_total = hot_overlaps = 0;
+	/* Several time slices (10 ms by default) of each task. */
+	hot_until = now_ns() + 200 * NSEC_PER_MSEC;
+	wg_add(&hot_wg, n);
+	for (int i = 1; i <= n; i++)
+		ASSERT_GT(go(hot_locker, (void *)(uintptr_t)i), 0);
+	wg_wait(&hot_wg);
+	EXPECT_EQ(hot_overlaps, 0);
+	EXPECT_EQ(hot_total, 0); /* every increment was counted by its task */
+	EXPECT_EQ(mutex_trylock(&hot_mu), 1);
+	mutex_unlock(&hot_mu);
+}
+
 static mutex_t cv_mu;
 static cond_t cv;
 static int cv_ready, cv_woken;

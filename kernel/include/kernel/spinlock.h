@@ -21,6 +21,13 @@ typedef struct {
 
 static inline void spin_acquire(spinlock_t *l)
 {
+	/* On one CPU a lock can only be held by the code it interrupted,
+	 * which the lock's kind (preemption or interrupts off) rules out. */
+	if (single_cpu && !l->locked) {
+		l->locked = 1;
+		__atomic_signal_fence(__ATOMIC_SEQ_CST);
+		return;
+	}
 	while (__atomic_exchange_n(&l->locked, 1, __ATOMIC_ACQUIRE))
 		while (__atomic_load_n(&l->locked, __ATOMIC_RELAXED))
 			arch_cpu_relax();
@@ -33,6 +40,11 @@ static inline int spin_tryacquire(spinlock_t *l)
 
 static inline void spin_release(spinlock_t *l)
 {
+	if (single_cpu) {
+		__atomic_signal_fence(__ATOMIC_SEQ_CST);
+		l->locked = 0;
+		return;
+	}
 	__atomic_store_n(&l->locked, 0, __ATOMIC_RELEASE);
 }
 
