@@ -73,7 +73,8 @@ CFLAGS := -std=gnu11 -O2 -g $(WARN) -fno-omit-frame-pointer -fno-optimize-siblin
 	-fno-strict-aliasing -fno-common \
 	-fno-stack-protector -MMD -MP -DWEFT_APP_NAME='"$(APP_NAME)"' \
 	$(if $(FAILING_TEST),-DWEFT_FAILING_TEST)
-INCLUDES := -Ikernel/include -Idrivers/include -Iarch/$(ARCH)/include -Ilibc/include
+INCLUDES := -Ikernel/include -Idrivers/include -Iarch/$(ARCH)/include -Iarch/common/include \
+	-Ilibc/include
 ASFLAGS := -D__ASSEMBLY__
 LDFLAGS :=
 LIBS :=

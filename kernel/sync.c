@@ -104,6 +104,20 @@ static void wq_push_front(void **head, void **tail, struct sync_waiter *w)
 		*tail = w;
 }
 
+/* Queue me on m (wait lock held) and park until woken: at the back the
+ * first time, at the front after losing the race for the mutex. */
+static void mutex_wait(mutex_t *m, struct sync_waiter *me, bool requeue)
+{
+	if (!requeue)
+		me->since = now_ns();
+	me->handoff = false;
+	if (requeue)
+		wq_push_front(&m->head, &m->tail, me);
+	else
+		wq_push(&m->head, &m->tail, me);
+	gopark(unlock_waitlock, wait_lock(&m->wait_lock), "mutex");
+}
+
 static __attribute__((noinline)) void mutex_lock_slow(mutex_t *m)
 {
 	/* Before the scheduler runs there is one task and no contention. */
@@ -138,14 +152,7 @@ static __attribute__((noinline)) void mutex_lock_slow(mutex_t *m)
 				queued = true;
 			}
 		}
-		if (!requeue)
-			me.since = now_ns();
-		me.handoff = false;
-		if (requeue)
-			wq_push_front(&m->head, &m->tail, &me);
-		else
-			wq_push(&m->head, &m->tail, &me);
-		gopark(unlock_waitlock, wl, "mutex");
+		mutex_wait(m, &me, requeue);
 		if (me.handoff) {
 			/* Pair with the release store in mutex_unlock, so the
 			 * previous owner's writes are visible. */
@@ -173,14 +180,7 @@ static __attribute__((noinline)) void mutex_lock_slow_up(mutex_t *m)
 			spin_unlock(wl);
 			return;
 		}
-		if (!requeue)
-			me.since = now_ns();
-		me.handoff = false;
-		if (requeue)
-			wq_push_front(&m->head, &m->tail, &me);
-		else
-			wq_push(&m->head, &m->tail, &me);
-		gopark(unlock_waitlock, wl, "mutex");
+		mutex_wait(m, &me, requeue);
 		if (me.handoff)
 			return;
 		requeue = true;

@@ -110,27 +110,4 @@ static inline void arch_irq_restore(unsigned long daif)
 	__asm__ __volatile__("msr daif, %0" : : "r"(daif) : "memory");
 }
 
-/* Compare-and-swap, atomic at least against this CPU's interrupts; for
- * kernel/cpu.h's single_cpu. A load-reserved/store-conditional pair is
- * already the cheapest form here. */
-static inline bool arch_cas_local(unsigned int *p, unsigned int old, unsigned int new)
-{
-	return __atomic_compare_exchange_n(p, &old, new, false, __ATOMIC_ACQ_REL, __ATOMIC_RELAXED);
-}
-
-/* Subtract 1 from *p and return whether it was 0; add 1 to *p and return
- * the sign of the sum (-1, 0 or 1). Atomic against this CPU's interrupts at
- * least (single_cpu's mutexes); one AMO each here. */
-static inline bool arch_dec_local(unsigned int *p)
-{
-	return __atomic_fetch_sub(p, 1u, __ATOMIC_ACQUIRE) == 0;
-}
-
-static inline int arch_inc_local(unsigned int *p)
-{
-	int sum = (int)__atomic_add_fetch(p, 1u, __ATOMIC_RELEASE);
-
-	return (sum > 0) - (sum < 0);
-}
-
 #endif

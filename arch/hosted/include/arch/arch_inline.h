@@ -144,38 +144,6 @@ static inline void arch_irq_restore(unsigned long was_disabled)
 		arch_irq_enable();
 }
 
-/* Compare-and-swap without the LOCK prefix: atomic against this CPU's
- * interrupts (an instruction is never split by one), not against other
- * CPUs; for kernel/cpu.h's single_cpu. */
-static inline bool arch_cas_local(unsigned int *p, unsigned int old, unsigned int new)
-{
-	bool ok;
-
-	__asm__ __volatile__("cmpxchgl %3, %1"
-			     : "=@ccz"(ok), "+m"(*p), "+a"(old)
-			     : "r"(new)
-			     : "memory");
-	return ok;
-}
-
-/* Subtract 1 from *p and return whether it was 0; add 1 to *p and return
- * the sign of the sum (-1, 0 or 1). One instruction each without the LOCK
- * prefix: atomic against this CPU's interrupts only (single_cpu's
- * mutexes), and several times cheaper than a compare-and-swap. */
-static inline bool arch_dec_local(unsigned int *p)
-{
-	bool borrow;
-
-	__asm__ __volatile__("subl $1, %1" : "=@ccc"(borrow), "+m"(*p) : : "memory");
-	return borrow;
-}
-
-static inline int arch_inc_local(unsigned int *p)
-{
-	bool zero, neg;
-
-	__asm__ __volatile__("addl $1, %2" : "=@ccz"(zero), "=@ccs"(neg), "+m"(*p) : : "memory");
-	return zero ? 0 : neg ? -1 : 1;
-}
+#include <arch_common/x86_local_rmw.h>
 
 #endif
