@@ -75,8 +75,9 @@ static bool unlock_waitlock(void *arg)
 #define MUTEX_STARVE_NS 1000000ull
 
 /*
- * On one CPU (kernel/cpu.h's single_cpu) the state is a count instead, as
- * in Linux's first mutexes: 0 unlocked, UP_LOCKED (-1) locked, and below
+ * On one CPU (kernel/cpu.h's single_cpu), where the arch has cheap
+ * interrupt-atomic instructions (ARCH_HAS_LOCAL_RMW), the state is a count
+ * instead, as in Linux's first mutexes: 0 unlocked, UP_LOCKED (-1) locked, and below
  * that locked with tasks perhaps queued. mutex_lock subtracts 1 and owns
  * the mutex if it was 0; mutex_unlock adds 1 and is done if that makes 0.
  * Each is one instruction that interrupts cannot split, several times
@@ -85,11 +86,17 @@ static bool unlock_waitlock(void *arg)
  */
 #define UP_LOCKED ((unsigned int)-1)
 #define UP_CONTENDED ((unsigned int)-2)
+static bool cas_u32(unsigned int *p, unsigned int old, unsigned int new)
+{
+	return __atomic_compare_exchange_n(p, &old, new, false, __ATOMIC_ACQ_REL, __ATOMIC_RELAXED);
+}
 
 int mutex_trylock(mutex_t *m)
 {
+#ifdef ARCH_HAS_LOCAL_RMW
 	if (single_cpu)
-		return arch_cas_local(&m->state, 0, UP_LOCKED);
+		return cas_u32(&m->state, 0, UP_LOCKED);
+#endif
 
 	unsigned int s = __atomic_load_n(&m->state, __ATOMIC_RELAXED);
 
@@ -163,6 +170,12 @@ static __attribute__((noinline)) void mutex_lock_slow(mutex_t *m)
 	}
 }
 
+static __noreturn void unlock_unlocked(mutex_t *m)
+{
+	panic("mutex_unlock of an unlocked mutex %p", (void *)m);
+}
+
+#ifdef ARCH_HAS_LOCAL_RMW
 static __attribute__((noinline)) void mutex_lock_slow_up(mutex_t *m)
 {
 	struct sync_waiter me = { .g = current_g() };
@@ -185,11 +198,6 @@ static __attribute__((noinline)) void mutex_lock_slow_up(mutex_t *m)
 			return;
 		requeue = true;
 	}
-}
-
-static __noreturn void unlock_unlocked(mutex_t *m)
-{
-	panic("mutex_unlock of an unlocked mutex %p", (void *)m);
 }
 
 /* An unlock whose count did not come back to 0: a waiter, or a bug. */
@@ -216,13 +224,17 @@ static __attribute__((noinline)) void mutex_unlock_slow_up(mutex_t *m, int sum)
 		goready(w->g);
 }
 
+#endif
+
 void mutex_lock(mutex_t *m)
 {
+#ifdef ARCH_HAS_LOCAL_RMW
 	if (single_cpu) {
 		if (__builtin_expect(!arch_dec_local(&m->state), 0))
 			mutex_lock_slow_up(m);
 		return;
 	}
+#endif
 	if (!cas_u32(&m->state, 0, MUTEX_LOCKED))
 		mutex_lock_slow(m);
 }
@@ -250,6 +262,7 @@ static __attribute__((noinline)) void mutex_unlock_slow(mutex_t *m)
 
 void mutex_unlock(mutex_t *m)
 {
+#ifdef ARCH_HAS_LOCAL_RMW
 	if (single_cpu) {
 		int sum = arch_inc_local(&m->state);
 
@@ -257,6 +270,7 @@ void mutex_unlock(mutex_t *m)
 			mutex_unlock_slow_up(m, sum);
 		return;
 	}
+#endif
 	if (cas_u32(&m->state, MUTEX_LOCKED, 0))
 		return;
 	if (!(__atomic_load_n(&m->state, __ATOMIC_RELAXED) & MUTEX_LOCKED))

@@ -30,31 +30,13 @@ struct trap_frame; /* arch-defined: the registers saved on trap entry */
  * in it, to walk a switched-out task's stack. */
 #include <arch/arch_inline.h>
 
-/* Read-modify-writes that need only be atomic against this CPU's
- * interrupts (kernel/cpu.h's single_cpu): an arch with cheaper forms than
- * its atomics defines ARCH_HAS_LOCAL_RMW and these three. Elsewhere a
- * load-reserved/store-conditional pair or an AMO is already the cheapest.
- * arch_cas_local: compare-and-swap *p from old to new. arch_dec_local:
- * subtract 1 from *p, return whether it was 0. arch_inc_local: add 1 to
- * *p, return the sign of the sum (-1, 0 or 1). */
-#ifndef ARCH_HAS_LOCAL_RMW
-static inline bool arch_cas_local(unsigned int *p, unsigned int old, unsigned int new)
-{
-	return __atomic_compare_exchange_n(p, &old, new, false, __ATOMIC_ACQ_REL, __ATOMIC_RELAXED);
-}
-
-static inline bool arch_dec_local(unsigned int *p)
-{
-	return __atomic_fetch_sub(p, 1u, __ATOMIC_ACQUIRE) == 0;
-}
-
-static inline int arch_inc_local(unsigned int *p)
-{
-	int sum = (int)__atomic_add_fetch(p, 1u, __ATOMIC_RELEASE);
-
-	return (sum > 0) - (sum < 0);
-}
-#endif
+/* An arch whose read-modify-write instructions are atomic against this
+ * CPU's interrupts, and cheaper, without their multi-CPU form (x86's LOCK
+ * prefix) defines ARCH_HAS_LOCAL_RMW and, for kernel/cpu.h's single_cpu:
+ * arch_dec_local(p), subtract 1 from *p and return whether it was 0; and
+ * arch_inc_local(p), add 1 to *p and return the sign of the sum (-1, 0 or
+ * 1). Elsewhere an AMO or a load-reserved/store-conditional pair is the
+ * cheapest form, and the multi-CPU code is used. */
 
 /* ---- cpu ---- */
 

@@ -76,25 +76,15 @@ static inline struct cpu *this_cpu(void)
  * then runs concurrently with the CPU but its own interrupt handlers, so a
  * lock need only be atomic against those, as in Linux's uniprocessor
  * kernels. A spinlock becomes a plain store (preemption, or interrupts for
- * the irqsave kind, are already off while it is held), and a compare-and-
- * swap becomes arch_cas_local(). Under TSan it stays false: TSan learns
- * happens-before from the atomic operations.
+ * the irqsave kind, are already off while it is held), and where the arch
+ * has ARCH_HAS_LOCAL_RMW a mutex is a count (kernel/sync.c). Under TSan it
+ * stays false: TSan learns happens-before from the atomic operations.
  */
 #ifdef __SANITIZE_THREAD__
 #define single_cpu false
 #else
 extern bool single_cpu;
 #endif
-
-/* Compare-and-swap *p from old to new, atomic against this CPU's
- * interrupts (the arch's cheapest such form when single_cpu), else against
- * every CPU. Acquire and release ordering. */
-static inline bool cas_u32(unsigned int *p, unsigned int old, unsigned int new)
-{
-	if (single_cpu)
-		return arch_cas_local(p, old, new);
-	return __atomic_compare_exchange_n(p, &old, new, false, __ATOMIC_ACQ_REL, __ATOMIC_RELAXED);
-}
 
 /*
  * Preemption control: preemption is off while this CPU's `locks` count is

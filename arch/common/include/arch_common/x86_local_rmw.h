@@ -13,18 +13,6 @@
 
 #define ARCH_HAS_LOCAL_RMW 1
 
-/* Compare-and-swap *p from old to new. */
-static inline bool arch_cas_local(unsigned int *p, unsigned int old, unsigned int new)
-{
-	bool ok;
-
-	__asm__ __volatile__("cmpxchgl %3, %1"
-			     : "=@ccz"(ok), "+m"(*p), "+a"(old)
-			     : "r"(new)
-			     : "memory");
-	return ok;
-}
-
 /* Subtract 1 from *p and return whether it was 0. */
 static inline bool arch_dec_local(unsigned int *p)
 {
