@@ -207,15 +207,25 @@ $(BUILD_ROOT)/tools/make_exit.so: scripts/make_exit.c
 	@mkdir -p $(dir $@)
 	$(Q)gcc -shared -fPIC -O2 -Wall -Wextra -Werror -o $@ $<
 
+# QEMU's user network accepts forwarded connections through a listen queue
+# of two; QEMU runs with a normal one (scripts/listen_backlog.c).
+LISTEN_BACKLOG_SO := $(BUILD_ROOT)/tools/listen_backlog.so
+$(LISTEN_BACKLOG_SO): scripts/listen_backlog.c
+	@mkdir -p $(dir $@)
+	$(Q)gcc -shared -fPIC -O2 -Wall -Wextra -Werror -o $@ $< -ldl
+ifeq ($(NET)$(filter hosted,$(ARCH)),user)
+RUN_ENV := env LD_PRELOAD=$(abspath $(LISTEN_BACKLOG_SO))
+endif
+
 # make expands a target's whole recipe before running it, so the status is
 # read in a second target, after the boot has finished.
 RUN_STATUS := $(B)/run.status
 .PHONY: boot
-boot: $(IMAGE)
+boot: $(IMAGE) $(if $(RUN_ENV),$(LISTEN_BACKLOG_SO))
 ifeq ($(NET)$(filter hosted,$(ARCH)),user)
 	@echo "weft: guest port 80 is http://127.0.0.1:$(PORT)"
 endif
-	$(Q)$(PYTHON) scripts/run.py --timeout $(TIMEOUT) -- $(RUN_CMD); echo $$? > $(RUN_STATUS)
+	$(Q)$(PYTHON) scripts/run.py --timeout $(TIMEOUT) -- $(RUN_ENV) $(RUN_CMD); echo $$? > $(RUN_STATUS)
 
 run: boot
 	$(Q)$(weft-exit $(file < $(RUN_STATUS)))

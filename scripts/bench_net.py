@@ -20,7 +20,7 @@ import urllib.request
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "tests"))
-from guest import Guest, free_port  # noqa: E402
+from guest import Guest, free_port, listen_backlog_env  # noqa: E402
 
 ARCHES = ["riscv64", "aarch64", "x86_64"]
 SMP = 2
@@ -133,7 +133,8 @@ def bench_linux_x86(page):
                               index], check=True, stdout=subprocess.PIPE,
                              text=True).stdout.strip().splitlines()[-1]
     port = free_port()
-    cmd = ["qemu-system-x86_64", "-machine", "q35", "-cpu", "max", "-smp", str(SMP), "-m", "256M",
+    cmd = [*listen_backlog_env(),
+           "qemu-system-x86_64", "-machine", "q35", "-cpu", "max", "-smp", str(SMP), "-m", "256M",
            "-bios", "/usr/share/ovmf/OVMF.fd", "-nographic", "-no-reboot", "-net", "none",
            "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04",
            "-netdev", f"user,id=n0,hostfwd=tcp:127.0.0.1:{port}-:80",

@@ -18,5 +18,8 @@ for arch in $arches; do
 			echo "test.sh: building $app for $arch failed" >&2
 	done
 done
+# The network tests boot QEMU with it (Makefile, LISTEN_BACKLOG_SO).
+make -s --no-print-directory build/tools/listen_backlog.so ||
+	echo "test.sh: building build/tools/listen_backlog.so failed" >&2
 
 WEFT_ARCHES="$arches" /usr/bin/python3 -m pytest -p no:cacheprovider -q -rfE tests

@@ -19,6 +19,15 @@ def free_port(kind=socket.SOCK_STREAM):
         return s.getsockname()[1]
 
 
+def listen_backlog_env():
+    """The command prefix that `make run` puts before QEMU on the user
+    network (scripts/listen_backlog.c), for a guest started from a bare
+    QEMU command line."""
+    so = os.path.join("build", "tools", "listen_backlog.so")
+    subprocess.run(["make", "-s", "--no-print-directory", so], cwd=ROOT, check=True)
+    return ["env", f"LD_PRELOAD={os.path.join(ROOT, so)}"]
+
+
 class Guest:
     """One QEMU boot of an app that serves on guest port 80, in the
     background, with its console collected."""

@@ -165,7 +165,7 @@ def test_ab_5000_requests_32_connections(httpd):
                         f"http://127.0.0.1:{httpd.port}/"],
                        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=600)
     out = p.stdout.decode(errors="replace")
-    assert p.returncode == 0, out
+    assert p.returncode == 0, f"{out}\nguest:\n{httpd.output()[-3000:]}"
     assert re.search(r"Complete requests:\s+5000\b", out), out
     assert re.search(r"Failed requests:\s+0\b", out), out
     assert not re.search(r"Non-2xx responses", out), out
@@ -175,13 +175,11 @@ def test_ab_5000_requests_32_connections(httpd):
 def test_500_connections_held(httpd):
     conns = []
     try:
+        # As fast as the host connects. With QEMU's own listen queue of two
+        # (make run RUN_ENV=, without scripts/listen_backlog.c) most of
+        # these wait in retransmission back-off and the test fails.
         for _ in range(500):
             conns.append(socket.create_connection(("127.0.0.1", httpd.port), timeout=IO_TIMEOUT))
-            # QEMU's user network listens with a backlog of 1 and accepts
-            # once per main-loop turn: a client faster than that loses
-            # every other SYN to a full queue and waits a second to
-            # retransmit (seen with a Linux guest too). Pacing avoids it.
-            time.sleep(0.015)
         # Every connection reached the guest: each gets an answer while all
         # 500 are open.
         for s in conns:
