@@ -8,6 +8,9 @@
 
 /* void arch_ctx_switch(struct arch_context *save, const struct arch_context *load) */
 FUNC(arch_ctx_switch)
+	/* First, to overlap the rest: see arch/hosted/switch.S. */
+	stmxcsr	CTX_MXCSR(%rdi)
+	fnstcw	CTX_FPUCW(%rdi)
 	movq	%rsp, CTX_RSP(%rdi)
 	movq	%rbx, CTX_RBX(%rdi)
 	movq	%rbp, CTX_RBP(%rdi)
@@ -15,8 +18,6 @@ FUNC(arch_ctx_switch)
 	movq	%r13, CTX_R13(%rdi)
 	movq	%r14, CTX_R14(%rdi)
 	movq	%r15, CTX_R15(%rdi)
-	stmxcsr	CTX_MXCSR(%rdi)
-	fnstcw	CTX_FPUCW(%rdi)
 
 	movq	CTX_RSP(%rsi), %rsp
 	movq	CTX_RBX(%rsi), %rbx
