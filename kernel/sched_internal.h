@@ -20,6 +20,18 @@ extern uint32_t sched_io_waiters;
 void sched_runqput(struct p *p, struct g *g, bool next);
 void wakep(void);
 
+/*
+ * Start loading g into the cache. Each G lives on a page of its own (at the
+ * top of its stack), so a G the CPU has not touched for a while costs a TLB
+ * miss and a cache miss per line; fetched early, ahead of the G that is
+ * about to run or be reused, that cost overlaps other work.
+ */
+static inline void g_prefetch(const struct g *g)
+{
+	for (size_t off = 0; off < sizeof(*g); off += 64)
+		__builtin_prefetch((const char *)g + off, 1);
+}
+
 /* Switch the running G out and run fn(g) on the scheduler stack. */
 void mcall(void (*fn)(struct g *));
 

@@ -17,8 +17,6 @@
 
 #include "sched_internal.h"
 
-/* Dead Gs a P keeps before handing half to the global list (Go's gfput). */
-#define GFREE_LOCAL_MAX 64
 /* Dead Gs kept on the global list, each holding its stack's top page:
  * 4 MiB, enough that a burst of a thousand short tasks reuses stacks
  * instead of mapping new ones, and little enough to give RAM back. */
@@ -31,7 +29,7 @@ static spinlock_t allgs_lock;
 
 static struct {
 	spinlock_t lock;
-	struct g *list;
+	struct g *g[GFREE_GLOBAL_MAX]; /* g[0..n-1], newest last */
 	int n;
 	/* Surplus dead Gs waiting to be freed together (STACK_FREE_BATCH at
 	 * a time: one TLB shootdown for all, which costs milliseconds on an
@@ -42,6 +40,8 @@ static struct {
 
 static void g_free_many(struct g *list);
 
+_Static_assert(STACK_FREE_BATCH >= GFREE_LOCAL_MAX / 2, "a gfput fills at most one batch");
+
 static const char *const status_names[] = {
 	[G_IDLE] = "idle",	 [G_RUNNABLE] = "runnable", [G_RUNNING] = "running",
 	[G_WAITING] = "waiting", [G_DEAD] = "dead",
@@ -50,26 +50,23 @@ static const char *const status_names[] = {
 /* A dead G to reuse, or NULL. Preemption off. */
 static struct g *gfget(struct p *p)
 {
-	if (!p->gfree && __atomic_load_n(&gfree_global.n, __ATOMIC_RELAXED)) {
+	if (!p->ngfree && __atomic_load_n(&gfree_global.n, __ATOMIC_RELAXED)) {
 		/* Refill half the local cache from the global list. */
 		spin_lock(&gfree_global.lock);
-		while (p->ngfree < GFREE_LOCAL_MAX / 2 && gfree_global.list) {
-			struct g *g = gfree_global.list;
+		int k = gfree_global.n < GFREE_LOCAL_MAX / 2 ? gfree_global.n : GFREE_LOCAL_MAX / 2;
+		int n = gfree_global.n - k;
 
-			gfree_global.list = g->schedlink;
-			__atomic_store_n(&gfree_global.n, gfree_global.n - 1, __ATOMIC_RELAXED);
-			g->schedlink = p->gfree;
-			p->gfree = g;
-			p->ngfree++;
-		}
+		memcpy(p->gfree, &gfree_global.g[n], (size_t)k * sizeof(p->gfree[0]));
+		p->ngfree = k;
+		__atomic_store_n(&gfree_global.n, n, __ATOMIC_RELAXED);
 		spin_unlock(&gfree_global.lock);
 	}
-	struct g *g = p->gfree;
+	if (!p->ngfree)
+		return NULL;
+	struct g *g = p->gfree[--p->ngfree];
 
-	if (g) {
-		p->gfree = g->schedlink;
-		p->ngfree--;
-	}
+	if (p->ngfree)
+		g_prefetch(p->gfree[p->ngfree - 1]); /* the next spawn's */
 	return g;
 }
 
@@ -79,32 +76,32 @@ static struct g *gfget(struct p *p)
 static void gfput(struct p *p, struct g *g)
 {
 	struct g *batch = NULL;
+	const int half = GFREE_LOCAL_MAX / 2;
 
-	g->schedlink = p->gfree;
-	p->gfree = g;
-	if (++p->ngfree < GFREE_LOCAL_MAX)
+	p->gfree[p->ngfree++] = g;
+	if (p->ngfree < GFREE_LOCAL_MAX)
 		return;
+	/* The older half goes: the newer Gs' stacks are warmer. */
 	spin_acquire(&gfree_global.lock);
-	while (p->ngfree > GFREE_LOCAL_MAX / 2) {
-		struct g *x = p->gfree;
+	int room = GFREE_GLOBAL_MAX - gfree_global.n;
+	int k = room < half ? room : half;
 
-		p->gfree = x->schedlink;
-		p->ngfree--;
-		if (gfree_global.n >= GFREE_GLOBAL_MAX) {
-			x->schedlink = gfree_global.surplus;
-			gfree_global.surplus = x;
-			if (++gfree_global.nsurplus == STACK_FREE_BATCH) {
-				batch = gfree_global.surplus;
-				gfree_global.surplus = NULL;
-				gfree_global.nsurplus = 0;
-			}
-			continue;
+	memcpy(&gfree_global.g[gfree_global.n], p->gfree, (size_t)k * sizeof(p->gfree[0]));
+	__atomic_store_n(&gfree_global.n, gfree_global.n + k, __ATOMIC_RELAXED);
+	for (; k < half; k++) {
+		struct g *x = p->gfree[k];
+
+		x->schedlink = gfree_global.surplus;
+		gfree_global.surplus = x;
+		if (++gfree_global.nsurplus == STACK_FREE_BATCH) {
+			batch = gfree_global.surplus;
+			gfree_global.surplus = NULL;
+			gfree_global.nsurplus = 0;
 		}
-		x->schedlink = gfree_global.list;
-		gfree_global.list = x;
-		__atomic_store_n(&gfree_global.n, gfree_global.n + 1, __ATOMIC_RELAXED);
 	}
 	spin_release(&gfree_global.lock);
+	p->ngfree -= half;
+	memmove(p->gfree, p->gfree + half, (size_t)p->ngfree * sizeof(p->gfree[0]));
 	if (batch)
 		g_free_many(batch);
 }

@@ -38,6 +38,8 @@
 #include <kernel/stack.h>
 
 #define RUNQ_SIZE 256
+/* Dead Gs a P keeps before handing half to the global list (Go's gfput). */
+#define GFREE_LOCAL_MAX 64
 
 enum g_status {
 	G_IDLE, /* just allocated, or reused from the free list */
@@ -95,7 +97,11 @@ struct p {
 	struct timer **timers; /* 4-ary min-heap on when */
 	int ntimers, timers_cap;
 
-	struct g *gfree; /* dead Gs to reuse, with their stacks */
+	/* Dead Gs to reuse, with their stacks, newest last. An array rather
+	 * than a list through the Gs: each G lives on a page of its own, so
+	 * moving a batch to or from the global list would otherwise miss in
+	 * the cache and the TLB once per G. */
+	struct g *gfree[GFREE_LOCAL_MAX];
 	int ngfree;
 };
 
