@@ -37,12 +37,24 @@ uint32_t sched_io_waiters;
 static uint64_t timeslice_cycles;
 static uint64_t slice_look_cycles; /* half a slice: see struct cpu */
 
+/* Gs the global run queue holds in its ring before its list takes over. */
+#define GLOBRUNQ_RING 4096
+
 /* Global state, Go's `sched`. Its lock is taken from interrupt context
  * (goready there), so always with interrupts masked. */
 static struct {
 	spinlock_t lock;
+	/* The global run queue, in order: runq_ring[runq_ring_head...] (a
+	 * ring of runq_ring_n), then the list runq_head...runq_tail through
+	 * schedlink, which takes Gs only while the ring is full or the list
+	 * is not empty. Gs come and go in batches of up to half a P's ring;
+	 * the ring moves them as pointers, where the list touches each G,
+	 * one cache and TLB miss after another, as each G lives on a page of
+	 * its own. */
+	struct g *runq_ring[GLOBRUNQ_RING];
+	uint32_t runq_ring_head, runq_ring_n;
 	struct g *runq_head, *runq_tail;
-	uint32_t runq_size;
+	uint32_t runq_size; /* both together */
 	uint64_t idle_mask; /* Ps whose CPU is idle or about to be */
 	uint32_t nmspinning; /* CPUs looking for work to steal */
 } sched;
@@ -114,33 +126,48 @@ struct g *current_g(void)
 
 /* ---- the global run queue (sched.lock held) ---- */
 
-static void globrunqputbatch(struct g *head, struct g *tail, uint32_t n)
+static void globrunqputbatch(struct g *const *batch, uint32_t n)
 {
-	tail->schedlink = NULL;
-	if (sched.runq_tail)
-		sched.runq_tail->schedlink = head;
-	else
-		sched.runq_head = head;
-	sched.runq_tail = tail;
+	uint32_t i = 0;
+
+	for (; i < n && !sched.runq_head && sched.runq_ring_n < GLOBRUNQ_RING; i++) {
+		uint32_t slot = (sched.runq_ring_head + sched.runq_ring_n++) % GLOBRUNQ_RING;
+
+		sched.runq_ring[slot] = batch[i];
+	}
+	for (; i < n; i++) {
+		batch[i]->schedlink = NULL;
+		if (sched.runq_tail)
+			sched.runq_tail->schedlink = batch[i];
+		else
+			sched.runq_head = batch[i];
+		sched.runq_tail = batch[i];
+	}
 	/* Written under sched.lock, read without it as a hint. */
 	__atomic_store_n(&sched.runq_size, sched.runq_size + n, __ATOMIC_RELAXED);
 }
 
 static void globrunqput(struct g *g)
 {
-	globrunqputbatch(g, g, 1);
+	globrunqputbatch(&g, 1);
 }
 
 static struct g *globrunqpop(void)
 {
-	struct g *g = sched.runq_head;
+	struct g *g;
 
-	if (g) {
+	if (sched.runq_ring_n) {
+		g = sched.runq_ring[sched.runq_ring_head];
+		sched.runq_ring_head = (sched.runq_ring_head + 1) % GLOBRUNQ_RING;
+		sched.runq_ring_n--;
+	} else if ((g = sched.runq_head)) {
 		sched.runq_head = g->schedlink;
 		if (!sched.runq_head)
 			sched.runq_tail = NULL;
-		__atomic_store_n(&sched.runq_size, sched.runq_size - 1, __ATOMIC_RELAXED);
+	} else {
+		return NULL;
 	}
+	__atomic_store_n(&sched.runq_size, sched.runq_size - 1, __ATOMIC_RELAXED);
 	return g;
 }
 
@@ -183,12 +210,10 @@ static bool runqputslow(struct p *p, struct g *g, uint32_t h, uint32_t t)
 					 __ATOMIC_RELAXED))
 		return false;
 	batch[n] = g;
-	for (uint32_t i = 0; i < n; i++)
-		batch[i]->schedlink = batch[i + 1];
 
 	unsigned long flags = spin_lock_irqsave(&sched.lock);
 
-	globrunqputbatch(batch[0], batch[n], n + 1);
+	globrunqputbatch(batch, n + 1);
 	spin_unlock_irqrestore(&sched.lock, flags);
 	return true;
 }
@@ -254,10 +279,14 @@ static inline struct g *runqget(struct p *p, bool *inherit)
 			__atomic_store_n(&p->runnext, NULL, __ATOMIC_RELAXED);
 			return next;
 		}
-		if (h == __atomic_load_n(&p->runq_tail, __ATOMIC_RELAXED))
+		uint32_t t = __atomic_load_n(&p->runq_tail, __ATOMIC_RELAXED);
+
+		if (h == t)
 			return NULL;
 		next = p->runq[h % RUNQ_SIZE];
 		__atomic_store_n(&p->runq_head, h + 1, __ATOMIC_RELEASE);
+		if (t - h > 1)
+			g_prefetch(p->runq[(h + 1) % RUNQ_SIZE]);
 		return next;
 	}
 
