@@ -331,6 +331,15 @@ static void dump_frames(const struct g *g)
 	}
 }
 
+void task_for_each_stack(void (*fn)(const void *lo, size_t size))
+{
+	for (struct g *g = __atomic_load_n(&allgs, __ATOMIC_ACQUIRE); g; g = g->alllink) {
+		if (g->status == G_DEAD || g->status == G_IDLE || !g->stack.mapped_lo)
+			continue;
+		fn((const void *)g->stack.mapped_lo, (uintptr_t)(g + 1) - g->stack.mapped_lo);
+	}
+}
+
 void task_dump_all(void)
 {
 	struct g *self = this_cpu()->curg;

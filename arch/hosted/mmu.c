@@ -20,12 +20,17 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#ifdef __SANITIZE_ADDRESS__
+#include <sanitizer/lsan_interface.h>
+#endif
 
 #include <arch.h>
 #include <kernel/mm.h>
 #include <kernel/panic.h>
+#include <kernel/sched.h>
 #include <kernel/stack.h>
 #include "hosted.h"
 
@@ -39,6 +44,39 @@
 static vaddr_t region;
 static paddr_t *pte; /* pte[(va - region) >> PAGE_SHIFT] */
 static bool have_guards;
+
+#ifdef __SANITIZE_ADDRESS__
+/*
+ * LeakSanitizer checks at exit, after the atexit handler below. It scans the
+ * CPU threads' own stacks, not the tasks' stacks in this region, where a
+ * parked task may hold the only pointer to a block (lwIP's task, with a
+ * message it has taken but not handled yet). So the handler shows it each
+ * live task's stack, mapped pages only: a guard marker leaves no trace in
+ * /proc/self/maps, and LeakSanitizer would fault on it.
+ */
+static void lsan_show_mapped(const void *lo, size_t size)
+{
+	vaddr_t va = (vaddr_t)lo & ~(vaddr_t)(PAGE_SIZE - 1), end = (vaddr_t)lo + size, run = 0;
+
+	for (; va < end; va += PAGE_SIZE) {
+		bool mapped = __atomic_load_n(&pte[(va - region) >> PAGE_SHIFT], __ATOMIC_ACQUIRE);
+
+		if (mapped && !run)
+			run = va;
+		if (!mapped && run) {
+			__lsan_register_root_region((void *)run, va - run);
+			run = 0;
+		}
+	}
+	if (run)
+		__lsan_register_root_region((void *)run, end - run);
+}
+
+static void lsan_show_task_stacks(void)
+{
+	task_for_each_stack(lsan_show_mapped);
+}
+#endif
 
 void arch_mmu_init(const struct boot_info *bi)
 {
@@ -57,6 +95,9 @@ void arch_mmu_init(const struct boot_info *bi)
 	have_guards = madvise(p, PAGE_SIZE, MADV_GUARD_INSTALL) == 0;
 	if (!have_guards && mprotect(p, REGION_SIZE, PROT_NONE) < 0)
 		panic("hosted: cannot protect the stack region (%s)", strerror(errno));
+#ifdef __SANITIZE_ADDRESS__
+	atexit(lsan_show_task_stacks);
+#endif
 }
 
 void arch_mmu_stack_region(vaddr_t *base, size_t *size)

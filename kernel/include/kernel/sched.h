@@ -169,6 +169,11 @@ void sched_timer_tick(void);
 /* Print every G (id, status, wait reason, top frames), for panics. */
 void sched_dump_tasks(void);
 
+/* Call fn(lo, size) for the mapped part of every live task's stack, its G
+ * included, without locks: for a hosted leak checker at exit, which scans
+ * the host threads' stacks but not the tasks'. */
+void task_for_each_stack(void (*fn)(const void *lo, size_t size));
+
 /* Stop every other CPU (they halt with interrupts off), so that a panic's
  * report is the last thing printed. Any context. */
 void sched_stop_other_cpus(void);
