@@ -45,7 +45,6 @@ struct sys_sem {
 	spinlock_t lock;
 	u32_t count;
 	chan_t *wake;
-	struct sys_sem *next, *prev; /* per-task semaphores only: task_sems */
 };
 
 err_t sys_sem_new(sys_sem_t *sem, u8_t count)
@@ -134,30 +133,12 @@ u32_t sys_arch_sem_wait(sys_sem_t *sem, u32_t timeout)
 	return (u32_t)((now_ns() - start) / NS_PER_MS);
 }
 
-/*
- * Per-task semaphores also sit on a list, only so that they stay reachable
- * from ordinary memory: struct g lives at the top of its task's stack, in
- * the stack region, which the hosted leak checker does not scan.
- */
-static struct sys_sem *task_sems;
-static spinlock_t task_sems_lock;
-
 int net_task_enter(void)
 {
 	struct g *g = current_g();
-	struct sys_sem *s;
 
-	if (!g->net_sem) {
-		if (sys_sem_new(&s, 0) != ERR_OK)
-			return -ENOMEM;
-		spin_lock(&task_sems_lock);
-		s->next = task_sems;
-		if (task_sems)
-			task_sems->prev = s;
-		task_sems = s;
-		spin_unlock(&task_sems_lock);
-		g->net_sem = s;
-	}
+	if (!g->net_sem && sys_sem_new((sys_sem_t *)&g->net_sem, 0) != ERR_OK)
+		return -ENOMEM;
 	return 0;
 }
 
@@ -172,20 +153,9 @@ sys_sem_t *weft_lwip_task_sem(void)
 
 void net_task_exit(struct g *g)
 {
-	struct sys_sem *s = g->net_sem;
-
-	if (!s)
-		return;
-	spin_lock(&task_sems_lock);
-	if (s->prev)
-		s->prev->next = s->next;
-	else
-		task_sems = s->next;
-	if (s->next)
-		s->next->prev = s->prev;
-	spin_unlock(&task_sems_lock);
+	if (g->net_sem)
+		sys_sem_free((sys_sem_t *)&g->net_sem);
 	g->net_sem = NULL;
-	sys_sem_free(&s);
 }
 
 /* ---- mutexes: a zeroed mutex_t is ready ---- */
