@@ -47,10 +47,9 @@ static struct {
 	/* The global run queue, in order: runq_ring[runq_ring_head...] (a
 	 * ring of runq_ring_n), then the list runq_head...runq_tail through
 	 * schedlink, which takes Gs only while the ring is full or the list
-	 * is not empty. Gs come and go in batches of up to half a P's ring;
-	 * the ring moves them as pointers, where the list touches each G,
-	 * one cache and TLB miss after another, as each G lives on a page of
-	 * its own. */
+	 * is not empty. Gs come and go in batches of up to half a P's ring,
+	 * which the ring moves as pointers; the list touches each G, a cache
+	 * and TLB miss apiece (g_prefetch). */
 	struct g *runq_ring[GLOBRUNQ_RING];
 	uint32_t runq_ring_head, runq_ring_n;
 	struct g *runq_head, *runq_tail;

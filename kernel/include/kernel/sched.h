@@ -97,10 +97,9 @@ struct p {
 	struct timer **timers; /* 4-ary min-heap on when */
 	int ntimers, timers_cap;
 
-	/* Dead Gs to reuse, with their stacks, newest last. An array rather
-	 * than a list through the Gs: each G lives on a page of its own, so
-	 * moving a batch to or from the global list would otherwise miss in
-	 * the cache and the TLB once per G. */
+	/* Dead Gs to reuse, with their stacks, newest last: an array, so that
+	 * moving a batch to or from the global list touches no G (see
+	 * g_prefetch in kernel/sched_internal.h for why that matters). */
 	struct g *gfree[GFREE_LOCAL_MAX];
 	int ngfree;
 };
