@@ -104,23 +104,17 @@ void preempt_resched(void)
 		kernel_preempt();
 }
 
-/* Drop a preemption count without yielding (the caller is about to yield
- * or switch anyway). */
-static void preempt_enable_no_resched(void)
-{
-	unsigned long flags = arch_irq_save();
-
-	this_cpu()->locks--;
-	arch_irq_restore(flags);
-}
-
 struct g *current_g(void)
 {
+#ifdef ARCH_HAS_CPU_OPS
+	return arch_cpu_load(curg);
+#else
 	unsigned long flags = arch_irq_save();
 	struct g *g = this_cpu()->curg;
 
 	arch_irq_restore(flags);
 	return g;
+#endif
 }
 
 /* ---- the global run queue (sched.lock held) ---- */
@@ -460,26 +454,23 @@ static void resetspinning(struct cpu *c)
 
 void goready(struct g *g)
 {
-	bool irqs_on = arch_irq_enabled();
-	unsigned long flags = arch_irq_save();
+	preempt_disable();
 	struct cpu *c = this_cpu();
 
 	BUG_ON(g->status != G_WAITING);
 	g->status = G_RUNNABLE;
-	if (!irqs_on || !c->p || !sched_running) {
+	if (__builtin_expect(arch_irq_enabled() && c->p && sched_running, 1)) {
+		runqput(c->p, g, true);
+	} else {
 		/* An interrupt handler (which may have interrupted this P's
 		 * owner in the middle of changing its ring) or an irqsave
 		 * section: the global queue is always safe. */
-		spin_acquire(&sched.lock);
+		unsigned long flags = spin_lock_irqsave(&sched.lock);
+
 		globrunqput(g);
-		spin_release(&sched.lock);
-		arch_irq_restore(flags);
-	} else {
-		c->locks++;
-		arch_irq_restore(flags);
-		runqput(c->p, g, true);
-		preempt_enable_no_resched();
+		spin_unlock_irqrestore(&sched.lock, flags);
 	}
+	preempt_enable_no_resched();
 	wakep();
 }
 

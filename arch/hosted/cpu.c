@@ -17,7 +17,6 @@
 const char arch_name[] = "hosted";
 
 __thread struct hosted_irq_state hosted_irq = { .disabled = 1 };
-__thread struct cpu *hosted_self;
 unsigned long hosted_fence_word; /* arch_mb() and friends under TSan */
 
 static void stdout_putc(struct console *con, char c)

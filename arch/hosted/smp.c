@@ -4,10 +4,15 @@
  * task's context is switched in user space (switch.S). Under ASan and TSan
  * every switch is announced to the sanitizer as a fiber switch.
  */
+#include <asm/prctl.h>
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include <arch.h>
 #include <kernel/sched.h>
@@ -45,9 +50,18 @@ void hosted_ctx_first(void (*fn)(void *), void *arg);
 
 static pthread_t threads[MAX_CPUS];
 
+/* A CPU is its thread's GS base, as on x86_64 (arch_common/x86_cpu_ops.h):
+ * nothing else in a Linux process uses GS, and the kernel keeps each
+ * thread's base across switches and signals. */
 void arch_cpu_set_self(struct cpu *c)
 {
-	hosted_self = c;
+	c->self = c;
+	if (syscall(SYS_arch_prctl, ARCH_SET_GS, c) < 0) {
+		/* Not panic(): it needs this_cpu(). */
+		dprintf(2, "weft: hosted: cannot point GS at CPU %u (%s)\n", c->idx,
+			strerror(errno));
+		_exit(2);
+	}
 }
 
 void arch_ctx_init(struct arch_context *ctx, uintptr_t stack_lo, uintptr_t stack_hi,

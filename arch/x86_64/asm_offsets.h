@@ -18,9 +18,9 @@
 #define CTX_MXCSR 56
 #define CTX_FPUCW 60
 
-/* struct x86_percpu (x86_64.h), which GS points at on every CPU. */
-#define PERCPU_CPU 0 /* struct cpu *: what arch_cpu_self() reads */
-#define PERCPU_SELF 8 /* the block's own address */
+/* struct cpu (kernel/cpu.h), which GS points at on every CPU. */
+#define CPU_SELF 0 /* struct cpu *: what arch_cpu_self() reads */
+#define CPU_ARCH 8 /* struct x86_percpu *: what x86_this_percpu() reads */
 
 /*
  * The start-up trampoline for secondary CPUs (entry.S, smp.c): three pages

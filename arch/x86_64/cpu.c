@@ -37,8 +37,8 @@ uint32_t x86_xsave_size;
 /*
  * Load the GDT on this CPU, CPU number `idx`, with a TSS of its own whose
  * IST stacks are pc->ist_top. The GDT is shared: each CPU only writes its own
- * TSS descriptor. Loading GS clears its base on some CPUs, so the per-CPU
- * pointer is set again afterwards.
+ * TSS descriptor. Loading GS clears its base on some CPUs, so the base
+ * (this CPU's struct cpu, arch_cpu_set_self) is put back afterwards.
  */
 static void gdt_load(struct x86_percpu *pc, unsigned int idx)
 {
@@ -49,6 +49,7 @@ static void gdt_load(struct x86_percpu *pc, unsigned int idx)
 		uint16_t limit;
 		uint64_t base;
 	} __attribute__((packed)) gdtr = { sizeof(gdt) - 1, (uintptr_t)gdt };
+	uint64_t gs_base = x86_rdmsr(MSR_IA32_GS_BASE);
 
 	for (unsigned int i = 0; i < X86_IST_STACKS; i++)
 		tss->ist[i] = pc->ist_top[i];
@@ -79,7 +80,7 @@ static void gdt_load(struct x86_percpu *pc, unsigned int idx)
 			     :
 			     : "m"(gdtr), "i"(X86_KERNEL_CS), "i"(X86_KERNEL_DS), "r"(sel)
 			     : "rax", "memory");
-	x86_wrmsr(MSR_IA32_GS_BASE, (uintptr_t)pc);
+	x86_wrmsr(MSR_IA32_GS_BASE, gs_base);
 }
 
 /*

@@ -27,8 +27,8 @@ _Static_assert(offsetof(struct arch_context, r15) == CTX_R15, "CTX_R15");
 _Static_assert(offsetof(struct arch_context, mxcsr) == CTX_MXCSR, "CTX_MXCSR");
 _Static_assert(offsetof(struct arch_context, fpucw) == CTX_FPUCW, "CTX_FPUCW");
 
-_Static_assert(offsetof(struct x86_percpu, cpu) == PERCPU_CPU, "arch_cpu_self reads %gs:0");
-_Static_assert(offsetof(struct x86_percpu, self) == PERCPU_SELF, "x86_this_percpu reads %gs:8");
+_Static_assert(offsetof(struct cpu, self) == CPU_SELF, "arch_cpu_self reads %gs:0");
+_Static_assert(offsetof(struct cpu, arch) == CPU_ARCH, "x86_this_percpu reads %gs:8");
 
 /* What a secondary CPU starts with, at AP_BOOT_OFF in the trampoline's
  * pages. Written by arch_cpu_start, one CPU at a time. */
@@ -72,11 +72,10 @@ void x86_ctx_start(void); /* switch.S */
 
 void arch_cpu_set_self(struct cpu *c)
 {
-	struct x86_percpu *pc = &x86_percpus[c->idx];
-
-	pc->cpu = c;
-	pc->self = pc;
-	x86_wrmsr(MSR_IA32_GS_BASE, (uintptr_t)pc);
+	c->self = c;
+	c->arch = &x86_percpus[c->idx];
+	x86_percpus[c->idx].cpu = c;
+	x86_wrmsr(MSR_IA32_GS_BASE, (uintptr_t)c);
 }
 
 void arch_ctx_init(struct arch_context *ctx, uintptr_t stack_lo, uintptr_t stack_hi,

@@ -53,12 +53,11 @@ struct tss {
 } __attribute__((packed));
 
 /*
- * Per-CPU state of the arch, one block per CPU number; the GS base of each
- * CPU points at its own (smp.c), so that arch_cpu_self() is one load.
+ * Per-CPU state of the arch, one block per CPU number, found from the
+ * struct cpu that GS points at (smp.c): its `arch` is this block.
  */
 struct x86_percpu {
-	struct cpu *cpu; /* %gs:PERCPU_CPU: arch_cpu_self() */
-	struct x86_percpu *self; /* %gs:PERCPU_SELF: this block */
+	struct cpu *cpu; /* whose `arch` this is */
 	uint64_t timer_deadline; /* timer.c: the armed TSC deadline, 0 when none */
 	uint32_t apic_id;
 	bool online; /* its local APIC takes interrupts: a target for IPIs */
@@ -79,7 +78,7 @@ static inline struct x86_percpu *x86_this_percpu(void)
 {
 	struct x86_percpu *pc;
 
-	__asm__ __volatile__("movq %%gs:%c1, %0" : "=r"(pc) : "i"(PERCPU_SELF));
+	__asm__ __volatile__("movq %%gs:%c1, %0" : "=r"(pc) : "i"(CPU_ARCH));
 	return pc;
 }
 

@@ -197,8 +197,8 @@ TEST(x86_64, preemption_keeps_every_register)
 	}
 }
 
-/* Every CPU's GS base points at its own block, whose cpu is the struct cpu
- * of that CPU: a task that reads it with preemption off sees the CPU it
+/* Every CPU's GS base points at its own struct cpu, whose arch is that
+ * CPU's block: a task that reads them with preemption off sees the CPU it
  * runs on (its local APIC agrees). */
 static waitgroup_t percpu_wg;
 static volatile int percpu_bad;
@@ -209,8 +209,9 @@ static void percpu_checker(void *arg)
 	for (int i = 0; i < 1000; i++) {
 		unsigned long flags = arch_irq_save();
 		struct x86_percpu *pc = x86_this_percpu();
+		struct cpu *c = arch_cpu_self();
 
-		if (pc->cpu != arch_cpu_self() || &x86_percpus[pc->cpu->idx] != pc ||
+		if (c->self != c || c->arch != pc || pc->cpu != c || &x86_percpus[c->idx] != pc ||
 		    x86_cpu_apic_id() != pc->apic_id || !pc->online)
 			percpu_bad++;
 		arch_irq_restore(flags);

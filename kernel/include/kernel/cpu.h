@@ -19,6 +19,11 @@ struct g;
 struct p;
 
 struct cpu {
+	/* An arch whose per-CPU base register points at this struct (x86's
+	 * GS) keeps a pointer to it here, for arch_cpu_self(), and to its own
+	 * per-CPU data in `arch`. */
+	struct cpu *self;
+	void *arch;
 	struct g *curg; /* the G running, or NULL on the scheduler stack */
 	int locks; /* preemption is off while > 0 */
 	volatile bool need_resched; /* the slice ended or timers are due */
@@ -88,18 +93,24 @@ extern bool single_cpu;
 
 /*
  * Preemption control: preemption is off while this CPU's `locks` count is
- * non-zero. Interrupts are masked around the count's update, because the
- * CPU is only known to stay the same once the count is raised: a G
- * preempted between finding its CPU and raising the count would raise it
- * on a CPU it no longer runs on. preempt_enable() yields if the slice
- * ended while preemption was off.
+ * non-zero. A G preempted between finding its CPU and raising the count
+ * would raise it on a CPU it no longer runs on, so the count is raised with
+ * one instruction where the arch has one (ARCH_HAS_CPU_OPS), and with
+ * interrupts masked around it elsewhere. preempt_enable() yields if the
+ * slice ended while preemption was off; a G preempted between dropping the
+ * count and that check makes it on the CPU it then runs on, whose check it
+ * is.
  */
 static inline void preempt_disable(void)
 {
+#ifdef ARCH_HAS_CPU_OPS
+	arch_cpu_inc(locks);
+#else
 	unsigned long flags = arch_irq_save();
 
 	this_cpu()->locks++;
 	arch_irq_restore(flags);
+#endif
 }
 
 /* The rare half of preempt_enable() (sched.c). */
@@ -107,13 +118,31 @@ void preempt_resched(void);
 
 static inline void preempt_enable(void)
 {
+#ifdef ARCH_HAS_CPU_OPS
+	bool resched = arch_cpu_dec(locks) && arch_cpu_load(need_resched);
+#else
 	unsigned long flags = arch_irq_save();
 	struct cpu *c = this_cpu();
 	bool resched = --c->locks == 0 && c->need_resched;
 
 	arch_irq_restore(flags);
+#endif
 	if (__builtin_expect(resched, 0))
 		preempt_resched();
+}
+
+/* Drop the count without yielding: the caller is about to yield or
+ * switch anyway, or runs where preemption cannot happen. */
+static inline void preempt_enable_no_resched(void)
+{
+#ifdef ARCH_HAS_CPU_OPS
+	arch_cpu_dec(locks);
+#else
+	unsigned long flags = arch_irq_save();
+
+	this_cpu()->locks--;
+	arch_irq_restore(flags);
+#endif
 }
 
 #endif

@@ -18,14 +18,14 @@ struct hosted_irq_state {
 	volatile int pending; /* HOSTED_IRQ_* bits that arrived while masked */
 };
 /*
- * Both are defined in the executable itself (arch/hosted/cpu.c), so the
- * local-exec model applies: one %fs-relative access each. Without it, a PIE
- * linked with -rdynamic loads each variable's offset from the GOT first, on
- * every interrupt mask and this_cpu().
+ * Defined in the executable itself (arch/hosted/cpu.c), so the local-exec
+ * model applies: one %fs-relative access. Without it, a PIE linked with
+ * -rdynamic loads the variable's offset from the GOT first, on every
+ * interrupt mask. The CPU itself is at the thread's GS base, which glibc
+ * leaves alone (arch_common/x86_cpu_ops.h, arch/hosted/smp.c).
  */
 #define HOSTED_TLS __attribute__((tls_model("local-exec")))
 extern __thread struct hosted_irq_state hosted_irq HOSTED_TLS;
-extern __thread struct cpu *hosted_self HOSTED_TLS;
 
 /* Run interrupts that arrived while masked; called on unmask. */
 void hosted_irq_replay(void);
@@ -44,13 +44,13 @@ struct arch_context {
 #define arch_barrier() __asm__ __volatile__("" ::: "memory")
 
 /*
- * This thread's CPU and interrupt state, which a real CPU keeps in
- * registers, are read and written here with one %fs-relative instruction
- * each, in asm. In C, ThreadSanitizer would check each access at an
- * address the compiler may have computed before a task switch earlier in
- * the same function, after which the task can run on another thread: it
- * then reports a race on the first thread's variables although the access
- * itself, relative to %fs, was to this thread's own.
+ * This thread's interrupt state, which a real CPU keeps in a register, is
+ * read and written here with one %fs-relative instruction each, in asm. In
+ * C, ThreadSanitizer would check each access at an address the compiler may
+ * have computed before a task switch earlier in the same function, after
+ * which the task can run on another thread: it then reports a race on the
+ * first thread's variables although the access itself, relative to %fs,
+ * was to this thread's own.
  */
 #define HOSTED_TLS_LOAD(var, field)                                                      \
 	({                                                                               \
@@ -65,14 +65,6 @@ struct arch_context {
 			     :                                     \
 			     : "r"((__typeof__(+var.field))(val)), \
 			       "i"(__builtin_offsetof(__typeof__(var), field)))
-
-static inline struct cpu *arch_cpu_self(void)
-{
-	struct cpu *c;
-
-	__asm__ __volatile__("mov %%fs:hosted_self@tpoff, %0" : "=r"(c));
-	return c;
-}
 
 static inline uintptr_t arch_ctx_fp(const struct arch_context *ctx)
 {
@@ -144,6 +136,7 @@ static inline void arch_irq_restore(unsigned long was_disabled)
 		arch_irq_enable();
 }
 
+#include <arch_common/x86_cpu_ops.h>
 #include <arch_common/x86_local_rmw.h>
 
 #endif

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * x86_64: inline part of the arch contract. Interrupt masking is RFLAGS.IF;
- * the saved "flags" are the whole RFLAGS word. The per-CPU pointer lives
- * in a per-CPU block that the GS base points at (arch/x86_64/smp.c); GS
+ * the saved "flags" are the whole RFLAGS word. The GS base points at this
+ * CPU's struct cpu (arch/x86_64/smp.c, arch_common/x86_cpu_ops.h); GS
  * belongs to the CPU, never to a task, so no switch saves or restores it.
  */
 #ifndef WEFT_ARCH_X86_64_INLINE_H
@@ -26,18 +26,6 @@ struct arch_context {
 	uint32_t mxcsr;
 	uint16_t fpucw;
 };
-
-/* This CPU's struct cpu: the first word of the per-CPU block at GS base
- * (PERCPU_CPU in arch/x86_64/asm_offsets.h). Volatile, so that the compiler
- * never reuses a value read before a point where the task may have moved to
- * another CPU. */
-static inline struct cpu *arch_cpu_self(void)
-{
-	struct cpu *c;
-
-	__asm__ __volatile__("movq %%gs:0, %0" : "=r"(c));
-	return c;
-}
 
 /* The frame pointer a switched-out context resumes with. */
 static inline uintptr_t arch_ctx_fp(const struct arch_context *ctx)
@@ -110,6 +98,7 @@ static inline void arch_irq_restore(unsigned long flags)
 		arch_irq_enable();
 }
 
+#include <arch_common/x86_cpu_ops.h>
 #include <arch_common/x86_local_rmw.h>
 
 #endif
