@@ -2,6 +2,7 @@
 /* Tasks (Gs): creation, exit, reuse of dead Gs and their stacks, and the
  * task dump that panics print. */
 #include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -14,13 +15,24 @@
 #include <kernel/panic.h>
 #include <kernel/printk.h>
 #include <kernel/sched.h>
+#include <kernel/time.h>
 
 #include "sched_internal.h"
 
-/* Dead Gs kept on the global list, each holding its stack's top page:
- * 4 MiB, enough that a burst of a thousand short tasks reuses stacks
- * instead of mapping new ones, and little enough to give RAM back. */
+/*
+ * Dead Gs are kept for reuse, each holding its stack's top page: 64 per P,
+ * then GFREE_GLOBAL_MAX in the global array (4 MiB, always kept), then any
+ * number on the global surplus list, so that a burst of many thousand short
+ * tasks reuses stacks instead of mapping and unmapping a page for each (on
+ * hosted, bursts of 10 000 cost 6 us a task that way). The scavenger, a
+ * timer, frees the surplus Gs that stayed unused for a whole period, the
+ * way Go frees dead Gs' stacks at each GC, so the memory of a past burst
+ * goes back within two periods. The surplus never holds more than a
+ * sixteenth of RAM, and a spawn that finds no memory frees it all first.
+ */
 #define GFREE_GLOBAL_MAX 1024
+#define SCAVENGE_PERIOD_NS NSEC_PER_SEC
+#define SURPLUS_RAM_SHIFT 4
 
 static int next_id = 1;
 static int ntasks;
@@ -31,16 +43,19 @@ static struct {
 	spinlock_t lock;
 	struct g *g[GFREE_GLOBAL_MAX]; /* g[0..n-1], newest last */
 	int n;
-	/* Surplus dead Gs waiting to be freed together (STACK_FREE_BATCH at
-	 * a time: one TLB shootdown for all, which costs milliseconds on an
-	 * emulated machine). */
-	struct g *surplus;
+	struct g *surplus; /* linked by schedlink, newest first */
 	int nsurplus;
+	int surplus_low; /* the fewest on it since the scavenger last ran */
+	int freeing; /* taken off it and being freed */
+	bool scavenging; /* the scavenger's timer is armed */
+	struct timer scavenger;
 } gfree_global;
 
 static void g_free_many(struct g *list);
+static void g_free_list(struct g *list);
+static void scavenger_arm(void);
 
-_Static_assert(STACK_FREE_BATCH >= GFREE_LOCAL_MAX / 2, "a gfput fills at most one batch");
+_Static_assert(STACK_FREE_BATCH >= GFREE_LOCAL_MAX / 2, "a gfput frees at most one batch");
 
 static const char *const status_names[] = {
 	[G_IDLE] = "idle",	 [G_RUNNABLE] = "runnable", [G_RUNNING] = "running",
@@ -50,15 +65,26 @@ static const char *const status_names[] = {
 /* A dead G to reuse, or NULL. Preemption off. */
 static struct g *gfget(struct p *p)
 {
-	if (!p->ngfree && __atomic_load_n(&gfree_global.n, __ATOMIC_RELAXED)) {
-		/* Refill half the local cache from the global list. */
+	if (!p->ngfree && (__atomic_load_n(&gfree_global.n, __ATOMIC_RELAXED) ||
+			   __atomic_load_n(&gfree_global.nsurplus, __ATOMIC_RELAXED))) {
+		/* Refill half the local cache from the global array, or else
+		 * from the surplus. */
+		const int half = GFREE_LOCAL_MAX / 2;
+
 		spin_lock(&gfree_global.lock);
-		int k = gfree_global.n < GFREE_LOCAL_MAX / 2 ? gfree_global.n : GFREE_LOCAL_MAX / 2;
+		int k = gfree_global.n < half ? gfree_global.n : half;
 		int n = gfree_global.n - k;
 
 		memcpy(p->gfree, &gfree_global.g[n], (size_t)k * sizeof(p->gfree[0]));
-		p->ngfree = k;
 		__atomic_store_n(&gfree_global.n, n, __ATOMIC_RELAXED);
+		for (; k < half && gfree_global.surplus; k++) {
+			p->gfree[k] = gfree_global.surplus;
+			gfree_global.surplus = gfree_global.surplus->schedlink;
+			gfree_global.nsurplus--;
+		}
+		if (gfree_global.nsurplus < gfree_global.surplus_low)
+			gfree_global.surplus_low = gfree_global.nsurplus;
+		p->ngfree = k;
 		spin_unlock(&gfree_global.lock);
 	}
 	if (!p->ngfree)
@@ -70,13 +96,27 @@ static struct g *gfget(struct p *p)
 	return g;
 }
 
-/* Keep a dead G for reuse; beyond what the global list keeps, free it with
- * its stack, in batches (Go frees the stacks of surplus dead Gs at each
- * GC). Scheduler stack, preemption off. */
+/* At most this many dead Gs on the surplus list: a sixteenth of RAM, at a
+ * page each. */
+static int surplus_max(void)
+{
+	static int max;
+
+	if (!max)
+		max = (int)MIN(mm_total_bytes() >> SURPLUS_RAM_SHIFT >> PAGE_SHIFT,
+			       (uint64_t)INT_MAX);
+	return max;
+}
+
+/* Keep a dead G for reuse: on this P, in the global array, or on the
+ * surplus list for the scavenger to free if it stays unused; beyond the
+ * surplus list's limit, free it with its stack. Scheduler stack,
+ * preemption off. */
 static void gfput(struct p *p, struct g *g)
 {
-	struct g *batch = NULL;
+	struct g *doomed = NULL;
 	const int half = GFREE_LOCAL_MAX / 2;
+	bool arm = false;
 
 	p->gfree[p->ngfree++] = g;
 	if (p->ngfree < GFREE_LOCAL_MAX)
@@ -91,19 +131,110 @@ static void gfput(struct p *p, struct g *g)
 	for (; k < half; k++) {
 		struct g *x = p->gfree[k];
 
-		x->schedlink = gfree_global.surplus;
-		gfree_global.surplus = x;
-		if (++gfree_global.nsurplus == STACK_FREE_BATCH) {
-			batch = gfree_global.surplus;
-			gfree_global.surplus = NULL;
-			gfree_global.nsurplus = 0;
+		if (gfree_global.nsurplus < surplus_max()) {
+			x->schedlink = gfree_global.surplus;
+			gfree_global.surplus = x;
+			gfree_global.nsurplus++;
+		} else {
+			x->schedlink = doomed;
+			doomed = x;
 		}
+	}
+	if (gfree_global.nsurplus && !gfree_global.scavenging) {
+		gfree_global.scavenging = arm = true;
+		gfree_global.surplus_low = gfree_global.nsurplus;
 	}
 	spin_release(&gfree_global.lock);
 	p->ngfree -= half;
 	memmove(p->gfree, p->gfree + half, (size_t)p->ngfree * sizeof(p->gfree[0]));
-	if (batch)
-		g_free_many(batch);
+	if (arm)
+		scavenger_arm();
+	if (doomed)
+		g_free_many(doomed);
+}
+
+/* Take the first n Gs off the surplus list, to be freed with
+ * surplus_free() (gfree_global.lock held). */
+static struct g *surplus_take(int n)
+{
+	struct g *first = gfree_global.surplus, *last = first;
+
+	if (!n)
+		return NULL;
+	for (int i = 1; i < n; i++)
+		last = last->schedlink;
+	gfree_global.surplus = last->schedlink;
+	last->schedlink = NULL;
+	gfree_global.nsurplus -= n;
+	gfree_global.freeing += n;
+	return first;
+}
+
+static void surplus_free(struct g *list, int n)
+{
+	g_free_list(list);
+	__atomic_fetch_sub(&gfree_global.freeing, n, __ATOMIC_RELEASE);
+}
+
+/* Free the surplus Gs that nobody took since the last run: as many as the
+ * list's low-water mark. On the scheduler stack, as a timer. */
+static void scavenge(struct timer *t)
+{
+	(void)t;
+	spin_lock(&gfree_global.lock);
+	int n = gfree_global.surplus_low;
+	struct g *doomed = surplus_take(n);
+	bool again = gfree_global.nsurplus > 0;
+
+	gfree_global.surplus_low = gfree_global.nsurplus;
+	gfree_global.scavenging = again;
+	spin_unlock(&gfree_global.lock);
+	surplus_free(doomed, n);
+	if (again)
+		scavenger_arm();
+}
+
+/* Free the whole surplus now (gfree_global.lock held; releases it). */
+static int surplus_free_all(void)
+{
+	int n = gfree_global.nsurplus;
+	struct g *doomed = surplus_take(n);
+
+	gfree_global.surplus_low = 0;
+	spin_unlock(&gfree_global.lock);
+	surplus_free(doomed, n);
+	return n;
+}
+
+int task_surplus(void)
+{
+	return __atomic_load_n(&gfree_global.nsurplus, __ATOMIC_RELAXED) +
+	       __atomic_load_n(&gfree_global.freeing, __ATOMIC_ACQUIRE);
+}
+
+/* Also when a spawn is out of memory. Waits for a scavenger pass running
+ * on another CPU, so that memory stays put once it returns. */
+int task_free_surplus(void)
+{
+	spin_lock(&gfree_global.lock);
+	int n = surplus_free_all();
+
+	while (__atomic_load_n(&gfree_global.freeing, __ATOMIC_ACQUIRE))
+		sleep_ns(NSEC_PER_MSEC);
+	return n;
+}
+
+/* Run the scavenger a period from now. Without room in this P's timer heap
+ * (which the scheduler stack cannot grow), the surplus goes at once. */
+static void scavenger_arm(void)
+{
+	gfree_global.scavenger.fn = scavenge;
+	gfree_global.scavenger.when = now_ns() + SCAVENGE_PERIOD_NS;
+	if (timer_add_nogrow(&gfree_global.scavenger) < 0) {
+		spin_lock(&gfree_global.lock);
+		gfree_global.scavenging = false;
+		surplus_free_all();
+	}
 }
 
 void task_exit_finish(struct g *g)
@@ -184,6 +315,20 @@ static struct g *g_alloc(size_t stack_max, int *err)
 	return g;
 }
 
+/* Free a list of any length of dead Gs, STACK_FREE_BATCH at a time. */
+static void g_free_list(struct g *list)
+{
+	while (list) {
+		struct g *batch = list, **link = &list;
+
+		for (int i = 0; i < STACK_FREE_BATCH && *link; i++)
+			link = &(*link)->schedlink;
+		list = *link;
+		*link = NULL;
+		g_free_many(batch);
+	}
+}
+
 /* Take a G off allgs. */
 static void g_unlink(struct g *g)
 {
@@ -255,7 +400,8 @@ static int spawn(void (*fn)(void *), void *arg, size_t max, bool system)
 		g_free_many(g);
 		g = NULL;
 	}
-	if (!g && !(g = g_alloc(max, &err)))
+	if (!g && !(g = g_alloc(max, &err)) &&
+	    (err != -ENOMEM || !task_free_surplus() || !(g = g_alloc(max, &err))))
 		return err;
 	libc_task_init(g);
 	g_prepare(g, fn, arg, system);

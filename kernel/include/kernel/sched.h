@@ -173,6 +173,13 @@ void sched_dump_tasks(void);
  * the host threads' stacks but not the tasks'. */
 void task_for_each_stack(void (*fn)(const void *lo, size_t size));
 
+/* Dead Gs kept, with their stacks' top pages, beyond the caches that are
+ * always kept: the surplus that the scavenger frees once it stays unused
+ * (kernel/task.c). task_free_surplus() frees it now and returns how many
+ * it freed; task context, for tests that measure memory. */
+int task_surplus(void);
+int task_free_surplus(void);
+
 /* Stop every other CPU (they halt with interrupts off), so that a panic's
  * report is the last thing printed. Any context. */
 void sched_stop_other_cpus(void);
