@@ -62,6 +62,13 @@ static const char *const status_names[] = {
 	[G_WAITING] = "waiting", [G_DEAD] = "dead",
 };
 
+/* Change the surplus count (gfree_global.lock held), which gfget and
+ * task_surplus read without the lock. */
+static void surplus_count_add(int d)
+{
+	__atomic_store_n(&gfree_global.nsurplus, gfree_global.nsurplus + d, __ATOMIC_RELAXED);
+}
+
 /* A dead G to reuse, or NULL. Preemption off. */
 static struct g *gfget(struct p *p)
 {
@@ -80,7 +87,7 @@ static struct g *gfget(struct p *p)
 		for (; k < half && gfree_global.surplus; k++) {
 			p->gfree[k] = gfree_global.surplus;
 			gfree_global.surplus = gfree_global.surplus->schedlink;
-			gfree_global.nsurplus--;
+			surplus_count_add(-1);
 		}
 		if (gfree_global.nsurplus < gfree_global.surplus_low)
 			gfree_global.surplus_low = gfree_global.nsurplus;
@@ -134,7 +141,7 @@ static void gfput(struct p *p, struct g *g)
 		if (gfree_global.nsurplus < surplus_max()) {
 			x->schedlink = gfree_global.surplus;
 			gfree_global.surplus = x;
-			gfree_global.nsurplus++;
+			surplus_count_add(1);
 		} else {
 			x->schedlink = doomed;
 			doomed = x;
@@ -165,8 +172,8 @@ static struct g *surplus_take(int n)
 		last = last->schedlink;
 	gfree_global.surplus = last->schedlink;
 	last->schedlink = NULL;
-	gfree_global.nsurplus -= n;
-	gfree_global.freeing += n;
+	surplus_count_add(-n);
+	__atomic_fetch_add(&gfree_global.freeing, n, __ATOMIC_RELAXED);
 	return first;
 }
 
