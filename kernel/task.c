@@ -201,9 +201,10 @@ static void scavenge(struct timer *t)
 		scavenger_arm();
 }
 
-/* Free the whole surplus now (gfree_global.lock held; releases it). */
+/* Free the whole surplus now. */
 static int surplus_free_all(void)
 {
+	spin_lock(&gfree_global.lock);
 	int n = gfree_global.nsurplus;
 	struct g *doomed = surplus_take(n);
 
@@ -223,7 +224,6 @@ int task_surplus(void)
  * on another CPU, so that memory stays put once it returns. */
 int task_free_surplus(void)
 {
-	spin_lock(&gfree_global.lock);
 	int n = surplus_free_all();
 
 	while (__atomic_load_n(&gfree_global.freeing, __ATOMIC_ACQUIRE))
@@ -240,6 +240,7 @@ static void scavenger_arm(void)
 	if (timer_add_nogrow(&gfree_global.scavenger) < 0) {
 		spin_lock(&gfree_global.lock);
 		gfree_global.scavenging = false;
+		spin_unlock(&gfree_global.lock);
 		surplus_free_all();
 	}
 }
