@@ -243,7 +243,10 @@ static inline void runqput(struct p *p, struct g *g, bool next)
 		uint32_t t = p->runq_tail;
 
 		if (t - h < RUNQ_SIZE) {
-			p->runq[t % RUNQ_SIZE] = g;
+			/* Relaxed atomics for the slots that thieves read: a
+			 * thief with a stale head may read one the owner is
+			 * rewriting, and then fails its CAS on the head. */
+			__atomic_store_n(&p->runq[t % RUNQ_SIZE], g, __ATOMIC_RELAXED);
 			__atomic_store_n(&p->runq_tail, t + 1, __ATOMIC_RELEASE);
 			return;
 		}
@@ -340,13 +343,16 @@ static uint32_t runqgrab(struct p *victim, struct g **batch, uint32_t batch_head
 			if (!__atomic_compare_exchange_n(&victim->runnext, &next, NULL, false,
 							 __ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
 				continue;
-			batch[batch_head % RUNQ_SIZE] = next;
+			__atomic_store_n(&batch[batch_head % RUNQ_SIZE], next, __ATOMIC_RELAXED);
 			return 1;
 		}
 		if (n > RUNQ_SIZE / 2)
 			continue; /* an inconsistent h and t */
 		for (uint32_t i = 0; i < n; i++)
-			batch[(batch_head + i) % RUNQ_SIZE] = victim->runq[(h + i) % RUNQ_SIZE];
+			__atomic_store_n(&batch[(batch_head + i) % RUNQ_SIZE],
+					 __atomic_load_n(&victim->runq[(h + i) % RUNQ_SIZE],
+							 __ATOMIC_RELAXED),
+					 __ATOMIC_RELAXED);
 		if (__atomic_compare_exchange_n(&victim->runq_head, &h, h + n, false,
 						__ATOMIC_RELEASE, __ATOMIC_RELAXED))
 			return n;
