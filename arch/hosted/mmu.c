@@ -113,8 +113,9 @@ void arch_mmu_reserve(vaddr_t va, size_t size)
 	 * TSan's runtime runs on the task's stack and is not reentrant: a
 	 * stack fault inside it would enter our (instrumented) SIGSEGV
 	 * handler with the runtime's locks held. So under TSan only the
-	 * slot's guard (its first STACK_GUARD bytes) faults; the host backs
-	 * the stack itself silently, and stack_in_use does not see it grow.
+	 * slot's first STACK_GUARD bytes (its guard, but for a page at most)
+	 * fault; the host backs the rest silently, and stack_in_use does not
+	 * see the stack grow.
 	 */
 	size = MIN(size, (size_t)STACK_GUARD);
 #endif

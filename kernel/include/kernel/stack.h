@@ -31,8 +31,9 @@ struct stack {
 	int cpu; /* whose per-CPU stack */
 };
 
-/* Unmapped bytes below every stack. A frame bigger than this could jump
- * over it; GCC's -fstack-clash-protection probes assume 64 KiB on arm64. */
+/* Unmapped bytes below every stack, at least (stack.c may add a page). A
+ * frame bigger than this could jump over it; GCC's
+ * -fstack-clash-protection probes assume 64 KiB on arm64. */
 #define STACK_GUARD (64 * 1024)
 
 /* Bounds for stack_max (go_opts, the stack_max= boot option). */
