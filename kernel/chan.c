@@ -122,15 +122,17 @@ static void zero_elem(struct chan *c, void *dst)
 		memset(dst, 0, c->elem_size);
 }
 
-/* Finish w with `success` and ready its G; c->lock is released first. */
+/* Finish w with `success` and ready its G; c->lock is released first,
+ * preemption only after. */
 static void complete(struct chan *c, struct waiter *w, bool success)
 {
 	struct g *g = w->g;
 
 	w->success = success;
 	g->param = w;
-	spin_unlock(&c->lock);
-	goready(g); /* w may be gone once its G runs */
+	spin_release(&c->lock);
+	goready_preempt_off(g); /* w may be gone once its G runs */
+	preempt_enable();
 }
 
 chan_t *chan_make(size_t elem_size, size_t cap)

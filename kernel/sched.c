@@ -104,19 +104,6 @@ void preempt_resched(void)
 		kernel_preempt();
 }
 
-struct g *current_g(void)
-{
-#ifdef ARCH_HAS_CPU_OPS
-	return arch_cpu_load(curg);
-#else
-	unsigned long flags = arch_irq_save();
-	struct g *g = this_cpu()->curg;
-
-	arch_irq_restore(flags);
-	return g;
-#endif
-}
-
 /* ---- the global run queue (sched.lock held) ---- */
 
 static void globrunqputbatch(struct g *const *batch, uint32_t n)
@@ -461,6 +448,12 @@ static void resetspinning(struct cpu *c)
 void goready(struct g *g)
 {
 	preempt_disable();
+	goready_preempt_off(g);
+	preempt_enable_no_resched();
+}
+
+void goready_preempt_off(struct g *g)
+{
 	struct cpu *c = this_cpu();
 
 	BUG_ON(g->status != G_WAITING);
@@ -476,7 +469,6 @@ void goready(struct g *g)
 		globrunqput(g);
 		spin_unlock_irqrestore(&sched.lock, flags);
 	}
-	preempt_enable_no_resched();
 	wakep();
 }
 

@@ -145,4 +145,18 @@ static inline void preempt_enable_no_resched(void)
 #endif
 }
 
+/* The running G, or NULL on a scheduler stack or before sched_start(). */
+static inline struct g *current_g(void)
+{
+#ifdef ARCH_HAS_CPU_OPS
+	return arch_cpu_load(curg);
+#else
+	unsigned long flags = arch_irq_save();
+	struct g *g = this_cpu()->curg;
+
+	arch_irq_restore(flags);
+	return g;
+#endif
+}
+
 #endif

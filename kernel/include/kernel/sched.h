@@ -104,9 +104,6 @@ struct p {
 	int ngfree;
 };
 
-/* The running G, or NULL on a scheduler stack or before sched_start(). */
-struct g *current_g(void);
-
 /* Boot: set up CPU 0 as the boot CPU (before anything uses this_cpu()),
  * then the Ps and the other CPUs, then run `main_fn(arg)` as G 1 on the
  * boot CPU. sched_start() never returns. */
@@ -124,6 +121,10 @@ void gopark(bool (*unlock)(void *arg), void *arg, const char *reason);
 /* Make a waiting G runnable on this CPU's P (next, inheriting the slice).
  * Safe from interrupt context. */
 void goready(struct g *g);
+
+/* goready() for a caller that has preemption off already (holds a lock,
+ * say): saves raising and dropping the count again. */
+void goready_preempt_off(struct g *g);
 
 /*
  * Timers: fn runs on the scheduler stack of the CPU whose P holds the
