@@ -5,6 +5,10 @@
  * size, on one thread and on two at once. Each line is
  * "bench <name> <value> <unit>", as apps/bench prints them; the loop is
  * the same code (bench_malloc_loop below is copied in apps/bench/main.c).
+ *
+ * After each size it also times a loop that touches no memory, on one
+ * thread and on two (spin1_N, spin2_N): what two threads can gain on this
+ * host at that moment, the ceiling for both allocators' 2-thread figures.
  */
 #include <pthread.h>
 #include <stdint.h>
@@ -33,8 +37,21 @@ static void bench_malloc_loop(size_t size, long n)
 	}
 }
 
+/* n steps of a generator that lives in registers. */
+static void spin_loop(long n)
+{
+	uint64_t x = 88172645463325252ull;
+
+	for (long i = 0; i < n; i++) {
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		__asm__ __volatile__("" : "+r"(x));
+	}
+}
+
 struct job {
-	size_t size;
+	size_t size; /* 0: spin_loop */
 	long n;
 };
 
@@ -42,8 +59,24 @@ static void *thread_fn(void *arg)
 {
 	struct job *j = arg;
 
-	bench_malloc_loop(j->size, j->n);
+	if (j->size)
+		bench_malloc_loop(j->size, j->n);
+	else
+		spin_loop(j->n);
 	return NULL;
+}
+
+/* Wall time per operation of two threads running job j at once. */
+static double two_threads(struct job *j)
+{
+	pthread_t t[2];
+	uint64_t t0 = now_ns();
+
+	for (int k = 0; k < 2; k++)
+		pthread_create(&t[k], NULL, thread_fn, j);
+	for (int k = 0; k < 2; k++)
+		pthread_join(t[k], NULL);
+	return (double)(now_ns() - t0) / (2.0 * j->n);
 }
 
 int main(void)
@@ -51,23 +84,20 @@ int main(void)
 	long n = 20000000;
 
 	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
-		struct job j = { sizes[i], n };
-		pthread_t t[2];
+		struct job j = { sizes[i], n }, spin = { 0, n };
 
 		bench_malloc_loop(sizes[i], n / 10); /* warm up */
 		uint64_t t0 = now_ns();
 
 		bench_malloc_loop(sizes[i], n);
 		printf("bench malloc1_%zu %.2f ns/op\n", sizes[i], (double)(now_ns() - t0) / n);
+		/* Throughput of both: wall time per pair done by either. */
+		printf("bench malloc2_%zu %.2f ns/op\n", sizes[i], two_threads(&j));
 
 		t0 = now_ns();
-		for (int k = 0; k < 2; k++)
-			pthread_create(&t[k], NULL, thread_fn, &j);
-		for (int k = 0; k < 2; k++)
-			pthread_join(t[k], NULL);
-		/* Throughput of both: wall time per pair done by either. */
-		printf("bench malloc2_%zu %.2f ns/op\n", sizes[i],
-		       (double)(now_ns() - t0) / (2.0 * n));
+		spin_loop(n);
+		printf("bench spin1_%zu %.2f ns/op\n", sizes[i], (double)(now_ns() - t0) / n);
+		printf("bench spin2_%zu %.2f ns/op\n", sizes[i], two_threads(&spin));
 	}
 	return 0;
 }
