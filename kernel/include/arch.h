@@ -31,12 +31,14 @@ struct trap_frame; /* arch-defined: the registers saved on trap entry */
 #include <arch/arch_inline.h>
 
 /* An arch whose per-CPU base register can address this CPU's struct cpu
- * (x86's GS) defines ARCH_HAS_CPU_OPS and, for kernel/cpu.h: arch_cpu_load(f),
- * field f of the running CPU's struct cpu, read with one instruction;
- * arch_cpu_inc(f), add 1 to int field f; and arch_cpu_dec(f), subtract 1
- * and return whether it became 0, each with one instruction, so that the
- * task cannot move to another CPU halfway. Elsewhere the kernel masks
- * interrupts around a load and a store. */
+ * (x86's GS, riscv64's tp) defines ARCH_HAS_CPU_OPS and, for kernel/cpu.h:
+ * arch_cpu_load(f), field f of the running CPU's struct cpu, read with one
+ * instruction; arch_cpu_inc(f), add 1 to int field f; and arch_cpu_dec(f),
+ * subtract 1 and return whether it became 0. They are only used for the
+ * preemption count, and must stay right if the task moves to another CPU
+ * halfway: one instruction (x86), or instructions that each address the
+ * CPU through the register itself, never a copy of it (riscv64). Elsewhere
+ * the kernel masks interrupts around a load and a store. */
 
 /* An arch whose read-modify-write instructions are atomic against this
  * CPU's interrupts, and cheaper, without their multi-CPU form (x86's LOCK

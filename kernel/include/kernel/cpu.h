@@ -94,12 +94,12 @@ extern bool single_cpu;
 /*
  * Preemption control: preemption is off while this CPU's `locks` count is
  * non-zero. A G preempted between finding its CPU and raising the count
- * would raise it on a CPU it no longer runs on, so the count is raised with
- * one instruction where the arch has one (ARCH_HAS_CPU_OPS), and with
- * interrupts masked around it elsewhere. preempt_enable() yields if the
- * slice ended while preemption was off; a G preempted between dropping the
- * count and that check makes it on the CPU it then runs on, whose check it
- * is.
+ * would raise it on a CPU it no longer runs on, so the count is raised
+ * through the arch's per-CPU register where that cannot happen
+ * (ARCH_HAS_CPU_OPS), and with interrupts masked elsewhere.
+ * preempt_enable() yields if the slice ended while preemption was off; a
+ * G preempted between dropping the count and that check makes it on the
+ * CPU it then runs on, whose check it is.
  */
 static inline void preempt_disable(void)
 {

@@ -104,4 +104,6 @@ static inline void arch_irq_restore(unsigned long flags)
 	csr_set(sstatus, flags & SSTATUS_SIE);
 }
 
+#include <arch/cpu_ops.h>
+
 #endif
