@@ -4,13 +4,12 @@
  * (see kernel/include/kernel/stack.h).
  *
  * The region is cut into 1 GiB chunks. A chunk holds slots of one size
- * (slot_bytes(): a guard and a limit), the way a Go span holds objects of
- * one class, so
- * that the fault path finds the stack of any address with a shift, a
- * division and two loads: chunk = (addr - base) >> 30, slot = offset /
- * slot size, owner = owners[slot]. An owner entry is the struct stack of
- * the slot, or, while the slot is free, an odd value linking the chunk's
- * free slots.
+ * (stack_slot_bytes(): a guard and a limit), the way a Go span holds
+ * objects of one class, so that the fault path finds the stack of any
+ * address with a shift, a division and two loads: chunk = (addr - base)
+ * >> 30, slot = offset / slot size, owner = owners[slot]. An owner entry
+ * is the struct stack of the slot, or, while the slot is free, an odd
+ * value linking the chunk's free slots.
  *
  * Page tables set a floor on what a stack costs: a private 1 MiB range
  * needs 256 leaf entries, 2 KiB of table, whatever is mapped in it.
@@ -246,7 +245,7 @@ static void unmap_range(vaddr_t lo, vaddr_t hi)
  * tasks overflows; an odd stride spreads them over every set. Hosted
  * spawn benchmark, median of seven runs: 82.9 -> 68.6 ns a task.
  */
-static size_t slot_bytes(size_t max)
+size_t stack_slot_bytes(size_t max)
 {
 	size_t size = STACK_GUARD + max;
 
@@ -256,7 +255,7 @@ static size_t slot_bytes(size_t max)
 static int reserve(struct stack *st, size_t max)
 {
 	unsigned long flags = spin_lock_irqsave(&stack_lock);
-	size_t size = slot_bytes(max);
+	size_t size = stack_slot_bytes(max);
 	vaddr_t slot = slot_get(size, st);
 
 	spin_unlock_irqrestore(&stack_lock, flags);

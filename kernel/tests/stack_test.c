@@ -113,6 +113,32 @@ TEST(stack, limits_out_of_range_are_einval)
 	EXPECT_EQ(go_opts(nop, NULL, &huge), -EINVAL);
 }
 
+/* Slots an odd number of pages apart, so that the stacks' top pages use
+ * every set of a TLB (kernel/stack.c): the rule, and stacks laid out by it. */
+TEST(stack, slots_are_an_odd_number_of_pages_apart)
+{
+	static const size_t limits[] = { STACK_MIN, STACK_MIN + PAGE_SIZE, 64 * 1024, 1024 * 1024,
+					 8 * 1024 * 1024 };
+	struct stack a, b;
+
+	for (size_t i = 0; i < sizeof(limits) / sizeof(limits[0]); i++) {
+		size_t slot = stack_slot_bytes(limits[i]);
+
+		EXPECT_EQ(slot % PAGE_SIZE, 0);
+		EXPECT_EQ(slot / PAGE_SIZE % 2, 1);
+		EXPECT_GE(slot - limits[i], (size_t)STACK_GUARD);
+		EXPECT_LE(slot - limits[i], (size_t)STACK_GUARD + PAGE_SIZE);
+	}
+	ASSERT_EQ(stack_alloc(&a, 1024 * 1024), 0);
+	ASSERT_EQ(stack_alloc(&b, 1024 * 1024), 0);
+	uintptr_t apart = a.hi > b.hi ? a.hi - b.hi : b.hi - a.hi;
+
+	EXPECT_NE(apart, 0);
+	EXPECT_EQ(apart % stack_slot_bytes(1024 * 1024), 0);
+	stack_free(&a);
+	stack_free(&b);
+}
+
 /* Each parked task holds one page of stack; its struct g lives there too. */
 static volatile int parked;
 

@@ -54,6 +54,10 @@ void stack_init(void);
  */
 int stack_alloc(struct stack *st, size_t max);
 
+/* The address space a stack of `max` bytes (page-aligned) takes: the
+ * stack and its guard, an odd number of pages (stack.c says why). */
+size_t stack_slot_bytes(size_t max);
+
 /* A per-CPU stack of `size` bytes, all mapped, for CPU `cpu`'s `what`
  * ("scheduler", "trap"). 0 or -ENOMEM. */
 int stack_alloc_backed(struct stack *st, size_t size, int cpu, const char *what);
