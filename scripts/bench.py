@@ -22,7 +22,10 @@ import sys
 from bench_net import net_bench
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-RUNS = 5
+# Runs of each side, alternating; the tables show medians. This host's
+# noise comes in spells that can slow a whole run by half, so five was
+# too few for a stable median.
+RUNS = 9
 
 # DESIGN §11: the weft/Go ratio to meet (lower is better).
 TARGETS = {
