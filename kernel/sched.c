@@ -37,6 +37,9 @@ uint32_t sched_io_waiters;
 static uint64_t timeslice_cycles;
 static uint64_t slice_look_cycles; /* half a slice: see struct cpu */
 
+/* How long a deadlock must last before it is reported (checkdead). */
+#define DEADLOCK_CONFIRM_NS (10 * NSEC_PER_MSEC)
+
 /* Gs the global run queue holds in its ring before its list takes over. */
 #define GLOBRUNQ_RING 4096
 
@@ -56,6 +59,7 @@ static struct {
 	uint32_t runq_size; /* both together */
 	uint64_t idle_mask; /* Ps whose CPU is idle or about to be */
 	uint32_t nmspinning; /* CPUs looking for work to steal */
+	uint64_t dead_since; /* now_ns() when checkdead first saw a deadlock, or 0 */
 } sched;
 
 /* ---- small helpers ---- */
@@ -797,20 +801,43 @@ void kernel_ipi(void)
 /* ---- finding work ---- */
 
 /* Every P idle, nothing queued, no timer armed and no device that could
- * wake a task: nothing can ever run again (Go's checkdead). sched.lock
- * held. */
-static void checkdead(void)
+ * wake a task: nothing can ever run again. sched.lock held. */
+static bool looks_dead(void)
 {
 	uint64_t all = sched_nprocs == 64 ? ~0ull : (1ull << sched_nprocs) - 1;
 
 	if ((__atomic_load_n(&sched.idle_mask, __ATOMIC_ACQUIRE) & all) != all)
-		return;
+		return false;
 	if (sched.runq_size || __atomic_load_n(&sched_ntimers, __ATOMIC_ACQUIRE) ||
 	    __atomic_load_n(&sched_io_waiters, __ATOMIC_ACQUIRE))
-		return;
+		return false;
 	for (int i = 0; i < sched_nprocs; i++)
 		if (!runq_empty(&ps[i]))
-			return;
+			return false;
+	return true;
+}
+
+/*
+ * Go's checkdead, from idle() with sched.lock held. The state it reads is
+ * not all under that lock, so a G on its way from one place to another (a
+ * timer off its heap, its G not yet queued) could look lost for a moment
+ * (CI saw one such report, on aarch64 at two CPUs). So a deadlock must
+ * still hold DEADLOCK_CONFIRM_NS after it was first seen, with nothing
+ * seen alive in between: returns 0, or the now_ns() time at which this
+ * CPU must look again.
+ */
+static uint64_t checkdead(void)
+{
+	if (!looks_dead()) {
+		sched.dead_since = 0;
+		return 0;
+	}
+	uint64_t now = now_ns();
+
+	if (!sched.dead_since)
+		sched.dead_since = now;
+	if (now - sched.dead_since < DEADLOCK_CONFIRM_NS)
+		return sched.dead_since + DEADLOCK_CONFIRM_NS;
 	spin_release(&sched.lock);
 	sched_stop_other_cpus();
 	console_force_unlocked();
@@ -835,7 +862,8 @@ static void idle(struct cpu *c)
 		return;
 	}
 	__atomic_fetch_or(&sched.idle_mask, bit, __ATOMIC_ACQ_REL);
-	checkdead();
+	uint64_t look_again = checkdead();
+
 	spin_release(&sched.lock);
 
 	/* Work queued on some P while this CPU was still counted as spinning
@@ -846,6 +874,8 @@ static void idle(struct cpu *c)
 		work = !runq_empty(&ps[i]);
 	if (!work && !__atomic_load_n(&c->woken_spinning, __ATOMIC_ACQUIRE)) {
 		sched_arm_timer(c);
+		if (look_again)
+			sched_arm_timer_before(c, look_again);
 		arch_cpu_wait_irq();
 	}
 	/* Leave the idle set, unless a waker already took us out of it. */
