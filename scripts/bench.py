@@ -201,8 +201,10 @@ def main():
            "thread; the 2T/1T columns are the throughput of two tasks or threads",
            "running the loop at once over that of one (2.00 is linear scaling).",
            "*host 2T/1T* is the same for a loop that touches no memory, run by the",
-           "glibc peer right after each size: what two threads could gain on this",
-           "host at that moment, the ceiling for the two columns before it.", "",
+           "glibc peer right after each size: what two threads gain on this host at",
+           "that moment on one chain of dependent instructions. A loop that issues",
+           "more per cycle, as malloc + free does, may gain less where the two vCPUs",
+           "share a core, so this is an upper bound for the two columns before it.", "",
            "| " + " | ".join(mheader) + " |",
            "|" + "---|" * len(mheader)]
     for r in mrows:

@@ -7,8 +7,9 @@
  * the same code (bench_malloc_loop below is copied in apps/bench/main.c).
  *
  * After each size it also times a loop that touches no memory, on one
- * thread and on two (spin1_N, spin2_N): what two threads can gain on this
- * host at that moment, the ceiling for both allocators' 2-thread figures.
+ * thread and on two (spin1_N, spin2_N): what two threads gain on this
+ * host at that moment, on one chain of dependent instructions; an upper
+ * bound for both allocators' 2-thread figures.
  */
 #include <pthread.h>
 #include <stdint.h>
