@@ -80,10 +80,12 @@ static inline struct cpu *this_cpu(void)
  * True on a machine with one CPU, from the start of the scheduler: nothing
  * then runs concurrently with the CPU but its own interrupt handlers, so a
  * lock need only be atomic against those, as in Linux's uniprocessor
- * kernels. A spinlock becomes a plain store (preemption, or interrupts for
- * the irqsave kind, are already off while it is held), and where the arch
- * has ARCH_HAS_LOCAL_RMW a mutex is a count (kernel/sync.c). Under TSan it
- * stays false: TSan learns happens-before from the atomic operations.
+ * kernels. A spinlock is released with a plain store (preemption, or
+ * interrupts for the irqsave kind, are already off while it is held; it is
+ * still taken with an exchange, kernel/spinlock.h says why), and where the
+ * arch has ARCH_HAS_LOCAL_RMW a mutex is a count (kernel/sync.c). Under
+ * TSan it stays false: TSan learns happens-before from the atomic
+ * operations.
  */
 #ifdef __SANITIZE_THREAD__
 #define single_cpu false

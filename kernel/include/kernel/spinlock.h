@@ -19,15 +19,15 @@ typedef struct {
 	unsigned int locked;
 } spinlock_t;
 
+/*
+ * Even on one CPU (single_cpu), taking a lock is an atomic exchange: a
+ * plain load and store measured slower on hosted (AMD EPYC), where a
+ * channel's buffered send + recv took 14 to 23 ns from run to run against
+ * a steady 12 ns with the exchange, which fences the memory operations
+ * around it. On one CPU, releasing it stays a plain store.
+ */
 static inline void spin_acquire(spinlock_t *l)
 {
-	/* On one CPU a lock can only be held by the code it interrupted,
-	 * which the lock's kind (preemption or interrupts off) rules out. */
-	if (single_cpu && !l->locked) {
-		l->locked = 1;
-		__atomic_signal_fence(__ATOMIC_SEQ_CST);
-		return;
-	}
 	while (__atomic_exchange_n(&l->locked, 1, __ATOMIC_ACQUIRE))
 		while (__atomic_load_n(&l->locked, __ATOMIC_RELAXED))
 			arch_cpu_relax();
