@@ -819,12 +819,12 @@ static bool looks_dead(void)
 
 /*
  * Go's checkdead, from idle() with sched.lock held. The state it reads is
- * not all under that lock, so a G on its way from one place to another (a
- * timer off its heap, its G not yet queued) could look lost for a moment
- * (CI saw one such report, on aarch64 at two CPUs). So a deadlock must
- * still hold DEADLOCK_CONFIRM_NS after it was first seen, with nothing
- * seen alive in between: returns 0, or the now_ns() time at which this
- * CPU must look again.
+ * not all under that lock, so a G on its way from one place to another
+ * could look lost for a moment. CI once reported a deadlock on aarch64 at
+ * two CPUs while a task slept, and its cause was not found; so a deadlock
+ * must still hold DEADLOCK_CONFIRM_NS after it was first seen, with
+ * nothing seen alive in between. Returns 0, or the now_ns() time at which
+ * this CPU must look again.
  */
 static uint64_t checkdead(void)
 {
