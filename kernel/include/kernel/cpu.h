@@ -138,7 +138,7 @@ static inline void preempt_enable(void)
 static inline void preempt_enable_no_resched(void)
 {
 #ifdef ARCH_HAS_CPU_OPS
-	arch_cpu_dec(locks);
+	(void)arch_cpu_dec(locks);
 #else
 	unsigned long flags = arch_irq_save();
 

@@ -61,30 +61,23 @@
 	(__builtin_choose_expr(sizeof(((struct cpu *)0)->field) == sizeof(int), \
 			       riscv_cpu_offset(field), (void)0))
 
-/* Add 1 to the running CPU's int `field`. */
-#define arch_cpu_inc(field)                                             \
-	({                                                              \
-		int t_;                                                 \
-		__asm__ __volatile__("lw %0, %c1(tp)\n\t"               \
-				     "addiw %0, %0, 1\n\t"              \
-				     "sw %0, %c1(tp)"                   \
-				     : "=&r"(t_)                        \
-				     : "i"(riscv_cpu_int_offset(field)) \
-				     : "memory");                       \
-		(void)t_;                                               \
+/* Add `delta` (an immediate) to the running CPU's int `field`; the sum. */
+#define riscv_cpu_add(field, delta)                                                 \
+	({                                                                          \
+		int t_;                                                             \
+		__asm__ __volatile__("lw %0, %c1(tp)\n\t"                           \
+				     "addiw %0, %0, %2\n\t"                         \
+				     "sw %0, %c1(tp)"                               \
+				     : "=&r"(t_)                                    \
+				     : "i"(riscv_cpu_int_offset(field)), "i"(delta) \
+				     : "memory");                                   \
+		t_;                                                                 \
 	})
 
+/* Add 1 to the running CPU's int `field`. */
+#define arch_cpu_inc(field) ((void)riscv_cpu_add(field, 1))
+
 /* Subtract 1 from the running CPU's int `field`; true if it became 0. */
-#define arch_cpu_dec(field)                                             \
-	({                                                              \
-		int t_;                                                 \
-		__asm__ __volatile__("lw %0, %c1(tp)\n\t"               \
-				     "addiw %0, %0, -1\n\t"             \
-				     "sw %0, %c1(tp)"                   \
-				     : "=&r"(t_)                        \
-				     : "i"(riscv_cpu_int_offset(field)) \
-				     : "memory");                       \
-		t_ == 0;                                                \
-	})
+#define arch_cpu_dec(field) (riscv_cpu_add(field, -1) == 0)
 
 #endif
