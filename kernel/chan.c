@@ -68,9 +68,8 @@ static void unlink_waiter(struct waitq *q, struct waiter *w)
 	w->queued = false;
 }
 
-/* The first waiter that can still be completed. A select waiter whose
- * select already finished (another case won, or its timeout) is skipped. */
-static struct waiter *dequeue(struct waitq *q)
+/* dequeue() of a queue that has waiters. */
+static struct waiter *dequeue_slow(struct waitq *q)
 {
 	struct waiter *w;
 
@@ -84,6 +83,15 @@ static struct waiter *dequeue(struct waitq *q)
 			return w;
 	}
 	return NULL;
+}
+
+/* The first waiter that can still be completed. A select waiter whose
+ * select already finished (another case won, or its timeout) is skipped.
+ * The test for an empty queue, which the side that then waits makes, is
+ * inline. */
+static inline struct waiter *dequeue(struct waitq *q)
+{
+	return q->first ? dequeue_slow(q) : NULL;
 }
 
 static void *slot(struct chan *c, size_t i)
@@ -171,13 +179,9 @@ size_t chan_cap(chan_t *c)
 	return c ? c->cap : 0;
 }
 
-static bool unlock_chan(void *arg)
-{
-	spin_unlock(&((struct chan *)arg)->lock);
-	return true;
-}
-
-static int send(struct chan *c, const void *elem, bool block)
+/* send() and recv() are inlined into their blocking and polling callers,
+ * each of which then has one call and no test of `block`. */
+static inline __attribute__((always_inline)) int send(struct chan *c, const void *elem, bool block)
 {
 	struct waiter *w;
 
@@ -207,13 +211,13 @@ static int send(struct chan *c, const void *elem, bool block)
 	struct waiter me = { .g = current_g(), .c = c, .elem = (void *)elem };
 
 	enqueue(&c->sendq, &me);
-	gopark(unlock_chan, c, "chan send");
+	gopark_unlock(&c->lock, "chan send");
 	return me.success ? 0 : -EPIPE;
 }
 
 /* Take an element for a receiver: from a waiting sender or the buffer.
  * Returns true (and releases c->lock) if there was one. */
-static bool recv_ready(struct chan *c, void *elem)
+static inline __attribute__((always_inline)) bool recv_ready(struct chan *c, void *elem)
 {
 	struct waiter *w;
 
@@ -242,7 +246,7 @@ static bool recv_ready(struct chan *c, void *elem)
 	return false;
 }
 
-static int recv(struct chan *c, void *elem, bool block)
+static inline __attribute__((always_inline)) int recv(struct chan *c, void *elem, bool block)
 {
 	if (!c)
 		return -EINVAL;
@@ -261,7 +265,7 @@ static int recv(struct chan *c, void *elem, bool block)
 	struct waiter me = { .g = current_g(), .c = c, .elem = elem, .is_recv = true };
 
 	enqueue(&c->recvq, &me);
-	gopark(unlock_chan, c, "chan receive");
+	gopark_unlock(&c->lock, "chan receive");
 	return me.success ? 0 : -EPIPE; /* chan_close zeroed elem */
 }
 

@@ -62,6 +62,17 @@ static struct {
 	uint64_t dead_since; /* now_ns() when checkdead first saw a deadlock, or 0 */
 } sched;
 
+static void wakep_slow(void);
+
+/* New work exists: if a P is idle and no CPU is already spinning, wake one
+ * to look for it (Go's wakep). Any context. Inline for the common case,
+ * where no P is idle. */
+static inline void wakep(void)
+{
+	if (sched_running && __atomic_load_n(&sched.idle_mask, __ATOMIC_ACQUIRE))
+		wakep_slow();
+}
+
 /* ---- small helpers ---- */
 
 static uint32_t fastrand(struct cpu *c)
@@ -211,24 +222,10 @@ static bool runq_owner_only(void)
 	return sched_nprocs == 1;
 }
 
-/* Put g on p's ring, or in runnext when `next` (the old runnext then goes
- * to the ring). Owner only. */
-static inline void runqput(struct p *p, struct g *g, bool next)
+/* Put g at the tail of p's ring (or, when it is full, half of it with g on
+ * the global queue). Owner only. */
+static inline void runqput_ring(struct p *p, struct g *g)
 {
-	if (next && runq_owner_only()) {
-		struct g *old = __atomic_load_n(&p->runnext, __ATOMIC_RELAXED);
-
-		__atomic_store_n(&p->runnext, g, __ATOMIC_RELAXED);
-		if (!old)
-			return;
-		g = old;
-	} else if (next) {
-		struct g *old = __atomic_exchange_n(&p->runnext, g, __ATOMIC_ACQ_REL);
-
-		if (!old)
-			return;
-		g = old;
-	}
 	for (;;) {
 		uint32_t h = __atomic_load_n(&p->runq_head, __ATOMIC_ACQUIRE);
 		uint32_t t = p->runq_tail;
@@ -244,6 +241,36 @@ static inline void runqput(struct p *p, struct g *g, bool next)
 		if (runqputslow(p, g, h, t))
 			return;
 	}
+}
+
+/* Make g p's runnext; the G it displaces, or NULL. Owner only. */
+static inline struct g *runnext_swap(struct p *p, struct g *g)
+{
+	struct g *old;
+
+	if (runq_owner_only()) {
+		old = __atomic_load_n(&p->runnext, __ATOMIC_RELAXED);
+		__atomic_store_n(&p->runnext, g, __ATOMIC_RELAXED);
+	} else {
+		old = __atomic_exchange_n(&p->runnext, g, __ATOMIC_ACQ_REL);
+	}
+	return old;
+}
+
+/* Put g on p's ring, or in runnext when `next` (the old runnext then goes
+ * to the ring). Owner only. */
+static inline void runqput(struct p *p, struct g *g, bool next)
+{
+	if (next && !(g = runnext_swap(p, g)))
+		return;
+	runqput_ring(p, g);
+}
+
+/* The ring half of runqput(p, g, true) out of line, for goready, which
+ * mostly finds runnext empty (a spawn mostly does not). */
+static __attribute__((noinline)) void runqput_displaced(struct p *p, struct g *g)
+{
+	runqput_ring(p, g);
 }
 
 void sched_runqput(struct p *p, struct g *g, bool next)
@@ -414,14 +441,11 @@ static int pidle_claim(int self)
 	}
 }
 
-/* New work exists: if a P is idle and no CPU is already spinning, wake one
- * to look for it (Go's wakep). Any context. */
-void wakep(void)
+/* wakep() once some P is idle. */
+static __attribute__((noinline)) void wakep_slow(void)
 {
 	uint32_t zero = 0;
 
-	if (!sched_running || !__atomic_load_n(&sched.idle_mask, __ATOMIC_ACQUIRE))
-		return;
 	if (__atomic_load_n(&sched.nmspinning, __ATOMIC_ACQUIRE) != 0 ||
 	    !__atomic_compare_exchange_n(&sched.nmspinning, &zero, 1, false, __ATOMIC_ACQ_REL,
 					 __ATOMIC_RELAXED))
@@ -463,7 +487,10 @@ void goready_preempt_off(struct g *g)
 	BUG_ON(g->status != G_WAITING);
 	g->status = G_RUNNABLE;
 	if (__builtin_expect(arch_irq_enabled() && c->p && sched_running, 1)) {
-		runqput(c->p, g, true);
+		struct g *old = runnext_swap(c->p, g);
+
+		if (old)
+			runqput_displaced(c->p, old);
 	} else {
 		/* An interrupt handler (which may have interrupted this P's
 		 * owner in the middle of changing its ring) or an irqsave
@@ -498,10 +525,16 @@ static inline __attribute__((always_inline)) void finish_switch(struct cpu *c)
 	if (!prev)
 		return;
 	c->switch_prev = NULL;
-	if (__builtin_expect(c->switch_prev_how == SWITCH_YIELD, 1))
+	if (__builtin_expect(c->switch_prev_how == SWITCH_YIELD, 1)) {
 		runqput(c->p, prev, false);
-	else
+	} else if (__builtin_expect(c->switch_prev_how == SWITCH_PARK_UNLOCK, 1)) {
+		/* The count the lock was taken with stays: it is the one
+		 * that whatever runs next on this CPU drops, like a count a
+		 * G yields or parks with (gopark_unlock). */
+		spin_release(c->park_arg);
+	} else {
 		finish_switch_slow(c, prev);
+	}
 }
 
 void sched_finish_switch(void)
@@ -555,7 +588,7 @@ static void slice_start(struct cpu *c)
  * false, having done nothing, when the caller must go through g0; else
  * returns once g runs again.
  */
-static bool switch_direct(struct cpu *c, struct g *g)
+static inline __attribute__((always_inline)) bool switch_direct(struct cpu *c, struct g *g)
 {
 	struct p *p = c->p;
 	struct g *next;
@@ -622,7 +655,7 @@ static void leave_m(struct g *g)
  * whether that is the G it switches straight to or schedule() on g0.
  * Returns once the G runs again; never for SWITCH_EXIT.
  */
-void sched_leave(int how)
+static inline __attribute__((always_inline)) void leave(int how)
 {
 	struct cpu *c = this_cpu();
 	struct g *g = c->curg;
@@ -633,21 +666,43 @@ void sched_leave(int how)
 		mcall(leave_m);
 }
 
-void gopark(bool (*unlock)(void *arg), void *arg, const char *reason)
+/* The hot callers, yield() and the parks, inline leave(). */
+void sched_leave(int how)
 {
-	preempt_disable();
+	leave(how);
+}
+
+/* Park the running G, which holds at least one count (leave() hands it
+ * on), as `how` says; returns when it is readied and runs again. */
+static inline __attribute__((always_inline)) void park(int how, bool (*unlock)(void *arg),
+						       void *arg, const char *reason)
+{
 	struct cpu *c = this_cpu();
 	struct g *g = c->curg;
 
-	BUG_ON(!g);
+	BUG_ON(!g || c->locks < 1);
 	g->wait_reason = reason;
 	c->park_unlock = unlock;
 	c->park_arg = arg;
-	/* Nobody can ready g before park_unlock commits its wait. */
+	/* Nobody can ready g before its wait is committed (by unlock, or
+	 * by releasing the lock). */
 	g->status = G_WAITING;
-	sched_leave(SWITCH_PARK);
+	leave(how);
 	g->wait_reason = NULL;
 	preempt_enable();
+}
+
+void gopark(bool (*unlock)(void *arg), void *arg, const char *reason)
+{
+	preempt_disable();
+	park(SWITCH_PARK, unlock, arg, reason);
+}
+
+/* The count that spin_lock(lock) raised keeps preemption off until the
+ * switch; the switch then releases the lock and hands the count on. */
+void gopark_unlock(spinlock_t *lock, const char *reason)
+{
+	park(SWITCH_PARK_UNLOCK, NULL, lock, reason);
 }
 
 /* yield() goes to the back of this P's ring (Go's Gosched uses the global
@@ -658,7 +713,7 @@ void yield(void)
 		return;
 	preempt_disable();
 	this_cpu()->curg->status = G_RUNNABLE;
-	sched_leave(SWITCH_YIELD);
+	leave(SWITCH_YIELD);
 	preempt_enable();
 }
 

@@ -18,7 +18,6 @@ extern uint32_t sched_io_waiters;
 /* Put a runnable G on p's queue (runnext when `next`) and wake an idle CPU
  * if one could take it. Owner CPU with preemption off. */
 void sched_runqput(struct p *p, struct g *g, bool next);
-void wakep(void);
 
 /*
  * Start loading g into the cache. Each G lives on a page of its own (at the
@@ -36,8 +35,9 @@ static inline void g_prefetch(const struct g *g)
 void mcall(void (*fn)(struct g *));
 
 /* How the running G leaves its CPU (cpu.switch_prev_how): to the back of
- * its P's ring, parked (gopark's unlock runs once it is off), or exited. */
-enum { SWITCH_YIELD, SWITCH_PARK, SWITCH_EXIT };
+ * its P's ring, parked (gopark's unlock runs once it is off, or
+ * gopark_unlock's spinlock is released), or exited. */
+enum { SWITCH_YIELD, SWITCH_PARK, SWITCH_PARK_UNLOCK, SWITCH_EXIT };
 
 /* Leave the running G's CPU (preemption off), straight for this P's next G
  * when the scheduler loop is not needed, else through g0. Returns once

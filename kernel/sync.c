@@ -56,12 +56,6 @@ static struct sync_waiter *wq_pop(void **head, void **tail)
 	return w;
 }
 
-static bool unlock_waitlock(void *arg)
-{
-	spin_unlock(arg);
-	return true;
-}
-
 /* ---- mutex ---- */
 
 /*
@@ -122,7 +116,7 @@ static void mutex_wait(mutex_t *m, struct sync_waiter *me, bool requeue)
 		wq_push_front(&m->head, &m->tail, me);
 	else
 		wq_push(&m->head, &m->tail, me);
-	gopark(unlock_waitlock, wait_lock(&m->wait_lock), "mutex");
+	gopark_unlock(wait_lock(&m->wait_lock), "mutex");
 }
 
 static __attribute__((noinline)) void mutex_lock_slow(mutex_t *m)
@@ -290,7 +284,7 @@ void cond_wait(cond_t *cv, mutex_t *m)
 	/* Queued before the mutex is released, so a signal sent after the
 	 * release cannot be missed. */
 	mutex_unlock(m);
-	gopark(unlock_waitlock, wl, "cond");
+	gopark_unlock(wl, "cond");
 	mutex_lock(m);
 }
 
@@ -364,7 +358,7 @@ void wg_wait(waitgroup_t *wg)
 		return;
 	}
 	wq_push(&wg->head, &wg->tail, &me);
-	gopark(unlock_waitlock, wl, "waitgroup");
+	gopark_unlock(wl, "waitgroup");
 }
 
 /* ---- once ---- */

@@ -467,8 +467,9 @@ int num_tasks(void)
  * own frames (mcall, gopark, ...) are left out. */
 static void dump_frames(const struct g *g)
 {
-	static const char *const internal[] = { "mcall",  "switch_direct",  "sched_leave",
-						"gopark", "kernel_preempt", "yield" };
+	static const char *const internal[] = { "mcall",  "switch_direct", "sched_leave",
+						"gopark", "gopark_unlock", "kernel_preempt",
+						"yield" };
 	uintptr_t fp = arch_ctx_fp(&g->ctx), pc, off;
 	int shown = 0;
 

@@ -118,6 +118,11 @@ __noreturn void sched_start(void (*main_fn)(void *), void *arg);
  */
 void gopark(bool (*unlock)(void *arg), void *arg, const char *reason);
 
+/* gopark() whose unlock releases the spinlock `lock` (taken with
+ * spin_lock) and always parks: the common case, which a switch finishes
+ * without an indirect call (Go's goparkunlock). */
+void gopark_unlock(spinlock_t *lock, const char *reason);
+
 /* Make a waiting G runnable on this CPU's P (next, inheriting the slice).
  * Safe from interrupt context. */
 void goready(struct g *g);
