@@ -12,6 +12,7 @@
 
 #include <arch.h>
 #include <kernel/stack.h>
+#include <kernel/types.h>
 
 #define MAX_CPUS 64
 
@@ -68,7 +69,7 @@ struct cpu {
 	uint32_t fastrand;
 	uint64_t ticks; /* timer interrupts taken */
 	uint64_t preemptions;
-};
+} __cacheline_aligned;
 
 /* The running CPU; stable only while preemption is off. */
 static inline struct cpu *this_cpu(void)

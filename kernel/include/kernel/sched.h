@@ -102,7 +102,7 @@ struct p {
 	 * g_prefetch in kernel/sched_internal.h for why that matters). */
 	struct g *gfree[GFREE_LOCAL_MAX];
 	int ngfree;
-};
+} __cacheline_aligned;
 
 /* Boot: set up CPU 0 as the boot CPU (before anything uses this_cpu()),
  * then the Ps and the other CPUs, then run `main_fn(arg)` as G 1 on the

@@ -15,6 +15,12 @@ typedef uintptr_t vaddr_t; /* virtual address */
 #define MAX(a, b) ((a) > (b) ? (a) : (b))
 #define container_of(p, type, member) ((type *)((char *)(p) - __builtin_offsetof(type, member)))
 
+/* Data that different CPUs write apart (one per CPU, say) starts on a line
+ * of its own, so that one CPU's stores do not take the line from another.
+ * 64 bytes on every core Weft runs on so far. */
+#define CACHELINE_SIZE 64
+#define __cacheline_aligned __attribute__((aligned(CACHELINE_SIZE)))
+
 #define READ_ONCE(x) (*(const volatile __typeof__(x) *)&(x))
 #define WRITE_ONCE(x, v) (*(volatile __typeof__(x) *)&(x) = (v))
 
