@@ -673,16 +673,16 @@ void sched_leave(int how)
 }
 
 /* Park the running G, which holds at least one count (leave() hands it
- * on), as `how` says; returns when it is readied and runs again. */
-static inline __attribute__((always_inline)) void park(int how, bool (*unlock)(void *arg),
-						       void *arg, const char *reason)
+ * on), as `how` says, with `arg` for the switch's finish (gopark's unlock
+ * callback takes it; gopark_unlock's is the lock); returns when it is
+ * readied and runs again. */
+static inline __attribute__((always_inline)) void park(int how, void *arg, const char *reason)
 {
 	struct cpu *c = this_cpu();
 	struct g *g = c->curg;
 
 	BUG_ON(!g || c->locks < 1);
 	g->wait_reason = reason;
-	c->park_unlock = unlock;
 	c->park_arg = arg;
 	/* Nobody can ready g before its wait is committed (by unlock, or
 	 * by releasing the lock). */
@@ -695,14 +695,15 @@ static inline __attribute__((always_inline)) void park(int how, bool (*unlock)(v
 void gopark(bool (*unlock)(void *arg), void *arg, const char *reason)
 {
 	preempt_disable();
-	park(SWITCH_PARK, unlock, arg, reason);
+	this_cpu()->park_unlock = unlock;
+	park(SWITCH_PARK, arg, reason);
 }
 
 /* The count that spin_lock(lock) raised keeps preemption off until the
  * switch; the switch then releases the lock and hands the count on. */
 void gopark_unlock(spinlock_t *lock, const char *reason)
 {
-	park(SWITCH_PARK_UNLOCK, NULL, lock, reason);
+	park(SWITCH_PARK_UNLOCK, lock, reason);
 }
 
 /* yield() goes to the back of this P's ring (Go's Gosched uses the global
