@@ -179,6 +179,34 @@ size_t chan_cap(chan_t *c)
 	return c ? c->cap : 0;
 }
 
+/* Put elem at the ring's tail; the caller checked that it has room. */
+static inline void ring_put(struct chan *c, const void *elem)
+{
+	copy_elem(c, slot(c, c->sendx), elem);
+	c->sendx = ring_next(c, c->sendx);
+	c->count++;
+}
+
+/* Take the ring's head into elem; the caller checked that there is one.
+ * The slot keeps its copy: with no garbage collector to keep from
+ * following it, clearing it (as Go must) would be a wasted store. */
+static inline void ring_take(struct chan *c, void *elem)
+{
+	copy_elem(c, elem, slot(c, c->recvx));
+	c->recvx = ring_next(c, c->recvx);
+	c->count--;
+}
+
+/* The buffer is full and a sender waits: take the head into elem and put
+ * the sender's element at the tail, which is the same slot. */
+static inline void ring_rotate(struct chan *c, void *elem, const void *from)
+{
+	copy_elem(c, elem, slot(c, c->recvx));
+	copy_elem(c, slot(c, c->recvx), from);
+	c->recvx = ring_next(c, c->recvx);
+	c->sendx = c->recvx;
+}
+
 /* send() and recv() are inlined into their blocking and polling callers,
  * each of which then has one call and no test of `block`. */
 static inline __attribute__((always_inline)) int send(struct chan *c, const void *elem, bool block)
@@ -198,9 +226,7 @@ static inline __attribute__((always_inline)) int send(struct chan *c, const void
 		return 0;
 	}
 	if (c->count < c->cap) {
-		copy_elem(c, slot(c, c->sendx), elem);
-		c->sendx = ring_next(c, c->sendx);
-		c->count++;
+		ring_put(c, elem);
 		spin_unlock(&c->lock);
 		return 0;
 	}
@@ -222,24 +248,15 @@ static inline __attribute__((always_inline)) bool recv_ready(struct chan *c, voi
 	struct waiter *w;
 
 	if ((w = dequeue(&c->sendq))) {
-		if (c->cap == 0) {
+		if (c->cap == 0)
 			copy_elem(c, elem, w->elem);
-		} else {
-			/* The buffer is full: take its head, and put the
-			 * sender's element at its tail (the same slot). */
-			copy_elem(c, elem, slot(c, c->recvx));
-			copy_elem(c, slot(c, c->recvx), w->elem);
-			c->recvx = ring_next(c, c->recvx);
-			c->sendx = c->recvx;
-		}
+		else
+			ring_rotate(c, elem, w->elem);
 		complete(c, w, true);
 		return true;
 	}
 	if (c->count > 0) {
-		copy_elem(c, elem, slot(c, c->recvx));
-		zero_elem(c, slot(c, c->recvx));
-		c->recvx = ring_next(c, c->recvx);
-		c->count--;
+		ring_take(c, elem);
 		spin_unlock(&c->lock);
 		return true;
 	}
@@ -431,22 +448,16 @@ static int sel_poll(struct select_state *s, const uint16_t *pollorder)
 				return i;
 			}
 			if (c->count < c->cap) {
-				copy_elem(c, slot(c, c->sendx), cc->elem);
-				c->sendx = ring_next(c, c->sendx);
-				c->count++;
+				ring_put(c, cc->elem);
 				sel_unlock(s);
 				return i;
 			}
 		} else {
 			if ((w = dequeue(&c->sendq))) {
-				if (c->cap == 0) {
+				if (c->cap == 0)
 					copy_elem(c, cc->elem, w->elem);
-				} else {
-					copy_elem(c, cc->elem, slot(c, c->recvx));
-					copy_elem(c, slot(c, c->recvx), w->elem);
-					c->recvx = ring_next(c, c->recvx);
-					c->sendx = c->recvx;
-				}
+				else
+					ring_rotate(c, cc->elem, w->elem);
 				w->success = true;
 				w->g->param = w;
 				sel_unlock(s);
@@ -454,10 +465,7 @@ static int sel_poll(struct select_state *s, const uint16_t *pollorder)
 				return i;
 			}
 			if (c->count > 0) {
-				copy_elem(c, cc->elem, slot(c, c->recvx));
-				zero_elem(c, slot(c, c->recvx));
-				c->recvx = ring_next(c, c->recvx);
-				c->count--;
+				ring_take(c, cc->elem);
 				sel_unlock(s);
 				return i;
 			}
