@@ -48,33 +48,62 @@ def run(cmd, env=None):
 MALLOC_SIZES = [16, 64, 256, 1024, 4096]
 
 
+def run_pair(cmd):
+    """Two copies of cmd at once; their parsed outputs."""
+    procs = [subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+             for _ in range(2)]
+    outs = [p.communicate()[0].decode() for p in procs]
+    for p in procs:
+        if p.returncode:
+            raise subprocess.CalledProcessError(p.returncode, cmd)
+    return [{m.group(1): float(m.group(2)) for m in LINE.finditer(o)} for o in outs]
+
+
 def malloc_bench():
     """malloc + free pairs, Weft's heap against glibc's malloc, in one run.
 
     apps/bench `malloc` on hosted with two CPUs and bench/c/malloc.c built
     here with the host's gcc run the same loop, alternating, RUNS times
-    each; returns rows of (size, weft 1, glibc 1, ratio, weft 2/1 speedup,
-    glibc 2/1 speedup, the host's 2/1 speedup on a loop without memory),
-    from the medians."""
+    each. Beside them, `apps/bench malloc1` runs alone and as two processes
+    at once, each with one CPU: two heaps that share nothing, so what they
+    gain is what this host gives two copies of exactly Weft's loop, the
+    ceiling for Weft's two tasks on one heap. Returns rows of (size,
+    weft 1, glibc 1, ratio, met, weft 2/1 speedup, glibc 2/1 speedup, the
+    two processes' speedup, weft's two tasks' throughput over the two
+    processes'), from the medians."""
     peer = os.path.join(ROOT, "build", "c", "malloc")
     os.makedirs(os.path.dirname(peer), exist_ok=True)
     subprocess.run(["gcc", "-O2", "-Wall", "-Wextra", "-Werror", "-pthread", "-o", peer,
                     "bench/c/malloc.c"], cwd=ROOT, check=True)
-    weft_runs, glibc_runs = [], []
+    weft = os.path.join(ROOT, "build/hosted/bench/weft")
+    solo = [weft, "-smp", "1", "--", "malloc1"]
+    weft_runs, glibc_runs, alone_runs, pair_runs = [], [], [], []
     for _ in range(RUNS):
-        weft_runs.append(run([os.path.join(ROOT, "build/hosted/bench/weft"), "-smp", "2",
-                              "--", "malloc"]))
         glibc_runs.append(run([peer]))
+        # Weft, the two processes and the one alone, one right after the
+        # other: the ratios below are taken between neighbours.
+        weft_runs.append(run([weft, "-smp", "2", "--", "malloc"]))
+        pair_runs.append(run_pair(solo))
+        alone_runs.append(run(solo))
     rows = []
     for size in MALLOC_SIZES:
+        key = f"malloc1_{size}"
         med = lambda runs, k: statistics.median(r[f"{k}_{size}"][0] for r in runs)
         w1, w2 = med(weft_runs, "malloc1"), med(weft_runs, "malloc2")
         g1, g2 = med(glibc_runs, "malloc1"), med(glibc_runs, "malloc2")
-        s1, s2 = med(glibc_runs, "spin1"), med(glibc_runs, "spin2")
+        # The two processes' throughput (the pairs both did per ns) over
+        # one's alone, and Weft's two tasks' over the two processes'.
+        p2 = statistics.median(a[key][0] * (1 / p[key] + 1 / q[key])
+                               for a, (p, q) in zip(alone_runs, pair_runs))
+        # Each a ratio of neighbours: the host's speed drifts by up to half
+        # in spells of seconds, and a ratio of medians taken in different
+        # spells would measure the spells.
+        share = statistics.median((1 / r[f"malloc2_{size}"][0]) / (1 / p[key] + 1 / q[key])
+                                  for r, (p, q) in zip(weft_runs, pair_runs))
         # Throughput on two threads over one: ns per pair alone / ns per pair with two.
         rows.append((f"{size} B", f"{w1:.1f} ns", f"{g1:.1f} ns", f"{w1 / g1:.2f}",
                      "met" if w1 / g1 <= 1.0 else "NOT met", f"{w1 / w2:.2f}", f"{g1 / g2:.2f}",
-                     f"{s1 / s2:.2f}"))
+                     f"{p2:.2f}", f"{share:.2f}"))
     return rows
 
 
@@ -138,7 +167,7 @@ def main():
 
     mrows = malloc_bench()
     mheader = ("malloc + free", "weft", "glibc", "weft/glibc", "<= 1.0", "weft 2T/1T",
-               "glibc 2T/1T", "host 2T/1T")
+               "glibc 2T/1T", "2 procs/1", "weft 2T/2 procs")
     print()
     mwidths = [max(len(str(r[i])) for r in mrows + [mheader]) for i in range(len(mheader))]
     mfmt = "  ".join("{:<%d}" % w for w in mwidths)
@@ -200,11 +229,18 @@ def main():
            "medians shown. The 1-thread columns are ns per pair on one task or",
            "thread; the 2T/1T columns are the throughput of two tasks or threads",
            "running the loop at once over that of one (2.00 is linear scaling).",
-           "*host 2T/1T* is the same for a loop that touches no memory, run by the",
-           "glibc peer right after each size: what two threads gain on this host at",
-           "that moment on one chain of dependent instructions. A loop that issues",
-           "more per cycle, as malloc + free does, may gain less where the two vCPUs",
-           "share a core, so this is an upper bound for the two columns before it.", "",
+           "Two vCPUs of a shared host need not give two cores' worth of this loop,",
+           "so `apps/bench malloc1` also runs the same one-task loop in one `-smp 1` process alone and in",
+           "two such processes at once: two heaps that share nothing. *2 procs/1*",
+           "is their throughput over one's, what two CPUs of this host give this",
+           "exact instruction mix. *weft 2T/2 procs* compares",
+           "two runs that both keep both CPUs busy: Weft's two tasks on one heap",
+           "over the two processes, so 1.00 means sharing one heap costs nothing.",
+           "This host's speed drifts by up to half in spells of seconds, for one",
+           "thread as for two, so these two columns are medians of ratios taken",
+           "from runs next to each other, not ratios of medians.",
+           "Each process runs the loop untimed for half a second before and after",
+           "its timed part, so both are busy while either times.", "",
            "| " + " | ".join(mheader) + " |",
            "|" + "---|" * len(mheader)]
     for r in mrows:

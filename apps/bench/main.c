@@ -14,7 +14,9 @@
  * `bench malloc` runs only the allocator's: malloc1_N is a malloc + free
  * pair of N bytes on one task, malloc2_N the same on two tasks at once
  * (wall time per pair done by either, so half of malloc1_N is perfect
- * scaling); bench/c/malloc.c runs the same loop on glibc.
+ * scaling); bench/c/malloc.c runs the same loop on glibc. `bench malloc1`
+ * runs only the one-task loops, for make bench to run two such processes
+ * at once.
  *
  * `bench NAME` runs only benchmark NAME, ten times as long, for profiling.
  * `bench quick` runs a hundredth of the iterations, for emulators; under
@@ -224,32 +226,67 @@ static void malloc_task(void *arg)
 	wg_done(&wg);
 }
 
+static const size_t malloc_sizes[] = { 16, 64, 256, 1024, 4096 };
+#define NR_MALLOC_SIZES (sizeof(malloc_sizes) / sizeof(malloc_sizes[0]))
+
+/* malloc1_SIZE: n pairs on this task, after a tenth as many untimed. */
+static void bench_malloc1(size_t size, long n)
+{
+	char name[32];
+
+	bench_malloc_loop(size, n / 10); /* warm up */
+	uint64_t t0 = now_ns();
+
+	bench_malloc_loop(size, n);
+	snprintf(name, sizeof(name), "malloc1_%zu", size);
+	report(name, (double)(now_ns() - t0) / n, "ns/op");
+}
+
 static void bench_malloc(void)
 {
-	static const size_t sizes[] = { 16, 64, 256, 1024, 4096 };
 	long n = iters(20000000);
 
-	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+	for (size_t i = 0; i < NR_MALLOC_SIZES; i++) {
 		char name[32];
 
-		bench_malloc_loop(sizes[i], n / 10); /* warm up */
-		uint64_t t0 = now_ns();
-
-		bench_malloc_loop(sizes[i], n);
-		snprintf(name, sizeof(name), "malloc1_%zu", sizes[i]);
-		report(name, (double)(now_ns() - t0) / n, "ns/op");
-
-		malloc_size = sizes[i];
+		bench_malloc1(malloc_sizes[i], n);
+		malloc_size = malloc_sizes[i];
 		malloc_n = n;
 		malloc_started = 0;
 		wg_add(&wg, 2);
-		t0 = now_ns();
+		uint64_t t0 = now_ns();
+
 		go(malloc_task, NULL);
 		go(malloc_task, NULL);
 		wg_wait(&wg);
-		snprintf(name, sizeof(name), "malloc2_%zu", sizes[i]);
+		snprintf(name, sizeof(name), "malloc2_%zu", malloc_sizes[i]);
 		report(name, (double)(now_ns() - t0) / (2.0 * n), "ns/op");
 	}
+}
+
+/* malloc + free pairs of the first size, untimed, for `ns` nanoseconds. */
+static void malloc_for(uint64_t ns)
+{
+	uint64_t end = now_ns() + ns;
+
+	while (now_ns() < end)
+		bench_malloc_loop(malloc_sizes[0], 100000);
+}
+
+/*
+ * `bench malloc1`: only the one-task loops. make bench runs two of these
+ * processes at once, each on one CPU, to find what this host gives two
+ * copies of exactly this loop when they share nothing at all: the
+ * ceiling for malloc2_N, which shares one heap. Half a second of the loop
+ * before and after the timed part keeps both processes busy while the
+ * other times its own, whichever started first.
+ */
+static void bench_malloc_alone(void)
+{
+	malloc_for(500000000);
+	for (size_t i = 0; i < NR_MALLOC_SIZES; i++)
+		bench_malloc1(malloc_sizes[i], iters(20000000));
+	malloc_for(500000000);
 }
 
 static const struct {
@@ -264,6 +301,10 @@ int main(int argc, char **argv)
 {
 	if (argc > 1 && strcmp(argv[1], "malloc") == 0) {
 		bench_malloc();
+		return 0;
+	}
+	if (argc > 1 && strcmp(argv[1], "malloc1") == 0) {
+		bench_malloc_alone();
 		return 0;
 	}
 	/* One benchmark alone, ten times as long: for profiling. */

@@ -5,11 +5,6 @@
  * size, on one thread and on two at once. Each line is
  * "bench <name> <value> <unit>", as apps/bench prints them; the loop is
  * the same code (bench_malloc_loop below is copied in apps/bench/main.c).
- *
- * After each size it also times a loop that touches no memory, on one
- * thread and on two (spin1_N, spin2_N): what two threads gain on this
- * host at that moment, on one chain of dependent instructions; an upper
- * bound for both allocators' 2-thread figures.
  */
 #include <pthread.h>
 #include <stdint.h>
@@ -38,21 +33,8 @@ static void bench_malloc_loop(size_t size, long n)
 	}
 }
 
-/* n steps of a generator that lives in registers. */
-static void spin_loop(long n)
-{
-	uint64_t x = 88172645463325252ull;
-
-	for (long i = 0; i < n; i++) {
-		x ^= x << 13;
-		x ^= x >> 7;
-		x ^= x << 17;
-		__asm__ __volatile__("" : "+r"(x));
-	}
-}
-
 struct job {
-	size_t size; /* 0: spin_loop */
+	size_t size;
 	long n;
 };
 
@@ -60,10 +42,7 @@ static void *thread_fn(void *arg)
 {
 	struct job *j = arg;
 
-	if (j->size)
-		bench_malloc_loop(j->size, j->n);
-	else
-		spin_loop(j->n);
+	bench_malloc_loop(j->size, j->n);
 	return NULL;
 }
 
@@ -85,7 +64,7 @@ int main(void)
 	long n = 20000000;
 
 	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
-		struct job j = { sizes[i], n }, spin = { 0, n };
+		struct job j = { sizes[i], n };
 
 		bench_malloc_loop(sizes[i], n / 10); /* warm up */
 		uint64_t t0 = now_ns();
@@ -94,11 +73,6 @@ int main(void)
 		printf("bench malloc1_%zu %.2f ns/op\n", sizes[i], (double)(now_ns() - t0) / n);
 		/* Throughput of both: wall time per pair done by either. */
 		printf("bench malloc2_%zu %.2f ns/op\n", sizes[i], two_threads(&j));
-
-		t0 = now_ns();
-		spin_loop(n);
-		printf("bench spin1_%zu %.2f ns/op\n", sizes[i], (double)(now_ns() - t0) / n);
-		printf("bench spin2_%zu %.2f ns/op\n", sizes[i], two_threads(&spin));
 	}
 	return 0;
 }
