@@ -147,9 +147,18 @@ static inline unsigned int size_class(size_t size)
 /* This CPU's cache, or NULL without a P. Interrupts masked. */
 static inline struct heap_cache *this_cache(void)
 {
+#ifdef ARCH_HAS_CPU_OPS
+	return arch_cpu_load(mcache);
+#else
 	struct cpu *c = this_cpu();
 
-	return likely(c && c->p) ? &caches[c->p->id] : NULL;
+	return likely(c) ? c->mcache : NULL;
+#endif
+}
+
+void heap_cache_attach(struct cpu *c)
+{
+	c->mcache = c->p ? &caches[c->p->id] : NULL;
 }
 
 /* Set a cache list's count (see struct cache_list). Interrupts masked. */

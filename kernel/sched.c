@@ -12,6 +12,7 @@
 
 #include <kernel/bootargs.h>
 #include <kernel/console.h>
+#include <kernel/heap.h>
 #include <kernel/kernel.h>
 #include <kernel/libc.h>
 #include <kernel/netpoll.h>
@@ -1078,6 +1079,7 @@ void sched_start(void (*main_fn)(void *), void *arg)
 	for (int i = 0; i < sched_nprocs; i++) {
 		ps[i].id = i;
 		cpus[i].p = &ps[i];
+		heap_cache_attach(&cpus[i]);
 		timers_init(&ps[i]);
 	}
 	for (unsigned int i = 0; i < ncpus; i++) {

@@ -17,6 +17,7 @@
 #define MAX_CPUS 64
 
 struct g;
+struct heap_cache;
 struct p;
 
 struct cpu {
@@ -31,6 +32,9 @@ struct cpu {
 	unsigned int idx;
 	uint64_t hwid;
 	struct p *p; /* NULL for a CPU beyond procs */
+	/* Its P's heap cache (Go's p.mcache), for malloc to find with one
+	 * per-CPU load; NULL while it has no P (heap_cache_attach). */
+	struct heap_cache *mcache;
 
 	/* The scheduler stack (g0) and mcall's hand-off. */
 	struct arch_context g0_ctx;

@@ -109,4 +109,10 @@ uint64_t heap_sys_bytes(void);
  */
 void heap_release(void);
 
+struct cpu;
+
+/* Give CPU c the cache of its P (c->p), or none if it has none, as its
+ * mcache. Before c runs anything that allocates with that P. */
+void heap_cache_attach(struct cpu *c);
+
 #endif
