@@ -333,14 +333,13 @@ void stack_moved(struct stack *st)
 	__atomic_store_n(slot_entry(st->lo, &s), (uintptr_t)st, __ATOMIC_RELEASE);
 }
 
-void stack_trim(struct stack *st)
+/* stack_trim() of a stack that grew. */
+void stack_trim_grown(struct stack *st)
 {
 	vaddr_t keep = st->hi - PAGE_SIZE;
 
-	if (st->mapped_lo < keep) {
-		unmap_range(st->mapped_lo, keep);
-		st->mapped_lo = keep;
-	}
+	unmap_range(st->mapped_lo, keep);
+	st->mapped_lo = keep;
 }
 
 void stack_free(struct stack *st)
@@ -362,8 +361,8 @@ void stack_free_many(struct stack *const *st, size_t n)
 	/* The structs may live in the stacks themselves (struct g does):
 	 * read them all before anything is unmapped. */
 	for (size_t i = 0; i < n; i++) {
-		if (st[i]->mapped_lo != st[i]->hi - PAGE_SIZE) {
-			stack_free(st[i]); /* grown: rare, on its own */
+		if (stack_grown(st[i])) {
+			stack_free(st[i]); /* rare, on its own */
 			continue;
 		}
 		top[m] = st[i]->mapped_lo;

@@ -115,20 +115,27 @@ static int surplus_max(void)
 	return max;
 }
 
+static void gfput_overflow(struct p *p);
+
 /* Keep a dead G for reuse: on this P, in the global array, or on the
  * surplus list for the scavenger to free if it stays unused; beyond the
  * surplus list's limit, free it with its stack. Scheduler stack,
  * preemption off. */
-static void gfput(struct p *p, struct g *g)
+static inline void gfput(struct p *p, struct g *g)
+{
+	p->gfree[p->ngfree++] = g;
+	if (__builtin_expect(p->ngfree == GFREE_LOCAL_MAX, 0))
+		gfput_overflow(p);
+}
+
+/* gfput() found this P's cache full: the older half goes (the newer Gs'
+ * stacks are warmer). */
+static __attribute__((noinline)) void gfput_overflow(struct p *p)
 {
 	struct g *doomed = NULL;
 	const int half = GFREE_LOCAL_MAX / 2;
 	bool arm = false;
 
-	p->gfree[p->ngfree++] = g;
-	if (p->ngfree < GFREE_LOCAL_MAX)
-		return;
-	/* The older half goes: the newer Gs' stacks are warmer. */
 	spin_acquire(&gfree_global.lock);
 	int room = GFREE_GLOBAL_MAX - gfree_global.n;
 	int k = room < half ? room : half;
@@ -280,8 +287,11 @@ static void task_entry(void *arg)
 
 void task_exit(void)
 {
-	net_task_exit(current_g());
-	libc_task_exit(current_g());
+	struct g *g = current_g();
+
+	if (g->net_sem) /* only a task that used sockets has one */
+		net_task_exit(g);
+	libc_task_exit(g);
 	preempt_disable();
 	sched_leave(SWITCH_EXIT);
 	panic("task %d ran again after it exited", current_g()->id);
@@ -391,6 +401,20 @@ static void g_prepare(struct g *g, void (*fn)(void *), void *arg, bool system)
 		__atomic_fetch_add(&ntasks, 1, __ATOMIC_RELAXED);
 }
 
+/* spawn() without a dead G of the right size to reuse: free g, if it
+ * has a stack of another size, and make a new one. */
+static __attribute__((noinline)) struct g *spawn_new_g(struct g *g, size_t max, int *err)
+{
+	if (g) {
+		/* A stack of another size: make a new G rather than keep both. */
+		g->schedlink = NULL;
+		g_free_many(g);
+	}
+	if (!(g = g_alloc(max, err)) && *err == -ENOMEM && task_free_surplus())
+		g = g_alloc(max, err);
+	return g;
+}
+
 static int spawn(void (*fn)(void *), void *arg, size_t max, bool system)
 {
 	int err;
@@ -398,26 +422,23 @@ static int spawn(void (*fn)(void *), void *arg, size_t max, bool system)
 	if (max < STACK_MIN || max > STACK_MAX_LIMIT)
 		return -EINVAL;
 	max = ALIGN_UP(max, PAGE_SIZE);
+	/* Preemption stays off from taking a dead G to queueing it, unless
+	 * a new one must be made, which may take its time. */
 	preempt_disable();
 	struct g *g = gfget(this_cpu()->p);
 
-	preempt_enable();
-	if (g && g->stack.max != max) {
-		/* A stack of another size: make a new G rather than keep both. */
-		g->schedlink = NULL;
-		g_free_many(g);
-		g = NULL;
+	if (__builtin_expect(!g || g->stack.max != max, 0)) {
+		preempt_enable();
+		if (!(g = spawn_new_g(g, max, &err)))
+			return err;
+		preempt_disable();
 	}
-	if (!g && !(g = g_alloc(max, &err)) &&
-	    (err != -ENOMEM || !task_free_surplus() || !(g = g_alloc(max, &err))))
-		return err;
 	libc_task_init(g);
 	g_prepare(g, fn, arg, system);
 	/* Once queued, g may run, exit and be reused before we look again. */
 	int id = g->id;
 
 	/* Go's newproc: the new G runs next on this P. */
-	preempt_disable();
 	sched_runqput(this_cpu()->p, g, true);
 	preempt_enable();
 	return id;

@@ -47,8 +47,8 @@ int net_close(int fd);
 int net_fcntl(int fd, int cmd, int arg);
 
 struct g;
-/* Free the task's lwIP semaphore, if it has one (g->net_sem). Called by
- * task_exit() on the exiting task. */
+/* Free the task's lwIP semaphore (g->net_sem). Called by task_exit() on
+ * an exiting task that has one. */
 void net_task_exit(struct g *g);
 
 /* kernel/net/netif.c, for net.c: add an interface for every netdev. */

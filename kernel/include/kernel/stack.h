@@ -20,6 +20,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <kernel/mm.h>
+
 struct trap_frame;
 
 struct stack {
@@ -66,9 +68,22 @@ int stack_alloc_backed(struct stack *st, size_t size, int cpu, const char *what)
  * fault path must find from now on: call before the stack is used. */
 void stack_moved(struct stack *st);
 
+/* True if pages besides the top one are mapped: a task grew it. */
+static inline bool stack_grown(const struct stack *st)
+{
+	return st->mapped_lo != st->hi - PAGE_SIZE;
+}
+
+void stack_trim_grown(struct stack *st);
+
 /* The task that owned it exited: unmap and free every page but the top
- * one, keeping the reservation for reuse. Scheduler or task context. */
-void stack_trim(struct stack *st);
+ * one, keeping the reservation for reuse. Scheduler or task context.
+ * Inline: most tasks never grow their stack, and every exit asks. */
+static inline void stack_trim(struct stack *st)
+{
+	if (__builtin_expect(stack_grown(st), 0))
+		stack_trim_grown(st);
+}
 
 /* Give back the pages and the reservation. */
 void stack_free(struct stack *st);
