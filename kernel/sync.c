@@ -319,20 +319,25 @@ void cond_broadcast(cond_t *cv)
 
 /* ---- waitgroup ---- */
 
-void wg_add(waitgroup_t *wg, int delta)
+/*
+ * The counter changes with one atomic add, as in Go's WaitGroup; only the
+ * change that brings it to zero takes the lock, to wake the waiters. It
+ * cannot skip the lock when it sees no waiter: one may be between its
+ * check of the counter and queueing itself, both under the lock. The
+ * waiters are woken only if the counter is still zero then: an Add that
+ * raced with the change (a reuse before they returned, which Go calls
+ * misuse) leaves them for the next zero rather than waking them early.
+ */
+static __attribute__((noinline)) void wg_zero(waitgroup_t *wg)
 {
 	spinlock_t *wl = wait_lock(&wg->wait_lock);
+	struct sync_waiter *w = NULL;
 
 	spin_lock(wl);
-	wg->count += delta;
-	if (wg->count < 0) {
-		spin_unlock(wl);
-		panic("wg_add: negative waitgroup counter");
-	}
-	struct sync_waiter *w = wg->count == 0 ? wg->head : NULL;
-
-	if (w)
+	if (__atomic_load_n(&wg->count, __ATOMIC_ACQUIRE) == 0) {
+		w = wg->head;
 		wg->head = wg->tail = NULL;
+	}
 	spin_unlock(wl);
 	while (w) {
 		struct sync_waiter *next = w->next;
@@ -340,6 +345,17 @@ void wg_add(waitgroup_t *wg, int delta)
 		goready(w->g);
 		w = next;
 	}
+}
+
+void wg_add(waitgroup_t *wg, int delta)
+{
+	int count = __atomic_add_fetch(&wg->count, delta, __ATOMIC_ACQ_REL);
+
+	if (__builtin_expect(count > 0, 1))
+		return;
+	if (count < 0)
+		panic("wg_add: negative waitgroup counter");
+	wg_zero(wg);
 }
 
 void wg_done(waitgroup_t *wg)
@@ -353,7 +369,7 @@ void wg_wait(waitgroup_t *wg)
 	spinlock_t *wl = wait_lock(&wg->wait_lock);
 
 	spin_lock(wl);
-	if (wg->count == 0) {
+	if (__atomic_load_n(&wg->count, __ATOMIC_ACQUIRE) == 0) {
 		spin_unlock(wl);
 		return;
 	}

@@ -476,6 +476,37 @@ TEST(sync, once_and_waitgroup)
 	wg_wait(&once_wg); /* a zero counter does not block */
 }
 
+static waitgroup_t gate_wg, back_wg;
+static int gate_passed;
+
+static void gate_waiter(void *arg)
+{
+	(void)arg;
+	wg_wait(&gate_wg);
+	__atomic_fetch_add(&gate_passed, 1, __ATOMIC_RELAXED);
+	wg_done(&back_wg);
+}
+
+/* Waiters stay parked while the counter is up and all wake when it
+ * reaches zero, round after round on one reused waitgroup: the last
+ * wg_done races the waiters' own checks on other CPUs. */
+TEST(sync, waitgroup_wakes_every_waiter_at_zero_each_round)
+{
+	for (int round = 0; round < 200; round++) {
+		wg_add(&gate_wg, 1);
+		wg_add(&back_wg, 4);
+		for (int i = 0; i < 4; i++)
+			ASSERT_GT(go(gate_waiter, NULL), 0);
+		if (round % 50 == 0) {
+			sleep_ns(1000000); /* let them all park */
+			EXPECT_EQ(__atomic_load_n(&gate_passed, __ATOMIC_RELAXED), round * 4);
+		}
+		wg_done(&gate_wg);
+		wg_wait(&back_wg);
+		ASSERT_EQ(__atomic_load_n(&gate_passed, __ATOMIC_RELAXED), (round + 1) * 4);
+	}
+}
+
 /* ---- preemption, stealing, timers ---- */
 
 static volatile uint64_t spin_counts[64];
