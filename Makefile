@@ -173,21 +173,32 @@ $(B)/app/%.c.o: $(APP_DIR)/%.c | $(DEPS_STAMP)
 	$(Q)$(CC) $(CFLAGS) $(ARCH_CFLAGS) $(APP_CFLAGS) -Dmain=app_main -Ilibc/include -c $< -o $@
 
 # Two links: the second carries the symbol table of the first, placed after
-# all code so that no function moves (kernel/include/kernel/ksym.h).
-$(B)/pass1.elf: $(ALL_OBJS) $(LINKER_SCRIPT)
+# all code so that no function moves (kernel/include/kernel/ksym.h). The
+# first links an empty table, so that both define the same symbols: on
+# hosted, whose executable exports them (-rdynamic), the dynamic sections
+# before the code then have the same size in both. The second link checks
+# that every function stayed where the first put it.
+$(B)/ksyms0.S: scripts/ksyms.sh
+	$(Q)mkdir -p $(dir $@)
+	$(Q)scripts/ksyms.sh $(NM) - > $@
+
+$(B)/ksyms0.o $(B)/ksyms.o: $(B)/%.o: $(B)/%.S
+	$(Q)$(CC) $(ARCH_CFLAGS) -c $< -o $@
+
+$(B)/pass1.elf: $(ALL_OBJS) $(B)/ksyms0.o $(LINKER_SCRIPT)
 	$(quiet) LD $@
-	$(Q)$(LINK) -o $@ $(ALL_OBJS) $(LIBS)
+	$(Q)$(LINK) -o $@ $(ALL_OBJS) $(B)/ksyms0.o $(LIBS)
 
 $(B)/ksyms.S: $(B)/pass1.elf scripts/ksyms.sh
 	$(quiet) KSYMS $@
 	$(Q)scripts/ksyms.sh $(NM) $< > $@
 
-$(B)/ksyms.o: $(B)/ksyms.S
-	$(Q)$(CC) $(ARCH_CFLAGS) -c $< -o $@
-
 $(B)/weft.elf: $(ALL_OBJS) $(B)/ksyms.o $(LINKER_SCRIPT)
 	$(quiet) LD $@
-	$(Q)$(LINK) -o $@ $(ALL_OBJS) $(B)/ksyms.o $(LIBS)
+	$(Q)$(LINK) -o $@.tmp $(ALL_OBJS) $(B)/ksyms.o $(LIBS)
+	$(Q)scripts/ksyms.sh $(NM) $@.tmp | cmp -s - $(B)/ksyms.S || \
+		{ echo "ksyms: functions moved between the two links of $@" >&2; exit 1; }
+	$(Q)mv $@.tmp $@
 
 # The device tree that the FDT parser's tests read.
 $(B)/obj/kernel/tests/fdt_blob.S.o: $(B)/fdt_test.dtb

@@ -2,10 +2,15 @@
 # SPDX-License-Identifier: MIT
 # Emit the image's function symbol table as assembly (see kernel/include/kernel/ksym.h).
 # Usage: scripts/ksyms.sh NM ELF > ksyms.S
+# With ELF "-", an empty table: the first link's stand-in (Makefile).
 set -eu
 nm=$1
 elf=$2
-"$nm" -n --defined-only "$elf" | awk '
+if [ "$elf" = - ]; then
+	cat /dev/null
+else
+	"$nm" -n --defined-only "$elf"
+fi | awk '
 	# mawk (the Debian default) has no strtonum.
 	function hex(s,    i, v) {
 		v = 0
@@ -14,7 +19,10 @@ elf=$2
 		return v
 	}
 	$3 == "__executable_start" { base = hex($1) }
-	$2 ~ /^[tTwW]$/ && $3 !~ /^\.L/ && $3 !~ /^\$/ { addr[n] = hex($1); name[n] = $3; n++ }
+	# data_start: glibc crt1.o (hosted) labels .data with a weak symbol.
+	$2 ~ /^[tTwW]$/ && $3 !~ /^\.L/ && $3 !~ /^\$/ && $3 != "data_start" {
+		addr[n] = hex($1); name[n] = $3; n++
+	}
 	END {
 		print "\t.section .note.GNU-stack, \"\", %progbits"
 		print "\t.section .ksyms, \"a\""
