@@ -6,7 +6,9 @@
 
 #include <weft.h>
 
+#include <kernel/printk.h>
 #include <kernel/sched.h>
+#include <kernel/spinlock.h>
 #include <kernel/test.h>
 #include <kernel/time.h>
 
@@ -505,6 +507,76 @@ TEST(sync, waitgroup_wakes_every_waiter_at_zero_each_round)
 		wg_wait(&back_wg);
 		ASSERT_EQ(__atomic_load_n(&gate_passed, __ATOMIC_RELAXED), (round + 1) * 4);
 	}
+}
+
+static waitgroup_t zero_wg;
+static int zero_go, zero_started, zero_in_done, zero_returned;
+
+static void flag_set(int *flag)
+{
+	__atomic_store_n(flag, 1, __ATOMIC_RELEASE);
+}
+
+static bool flag_get(int *flag)
+{
+	return __atomic_load_n(flag, __ATOMIC_ACQUIRE);
+}
+
+static void zero_doner(void *arg)
+{
+	(void)arg;
+	flag_set(&zero_started);
+	/* Yield, not spin: the main task may wait for its timer on this CPU
+	 * (TSan's hosted build defers the timer signal past a spin). */
+	while (!flag_get(&zero_go))
+		yield();
+	flag_set(&zero_in_done);
+	wg_done(&zero_wg);
+	flag_set(&zero_returned);
+}
+
+/* Spin until *flag is set or ns pass; whether it was set. */
+static bool spin_for(int *flag, uint64_t ns)
+{
+	uint64_t t0 = now_ns();
+
+	while (!flag_get(flag) && now_ns() - t0 < ns)
+		arch_cpu_relax();
+	return flag_get(flag);
+}
+
+/* A waiter checks the counter and queues itself under the waitgroup's
+ * lock, so the change to zero must take that lock before it looks for
+ * waiters: one that looked without it could find none yet and wake
+ * nobody. Hold the lock as such a waiter does, and see the last wg_done
+ * wait for it. */
+TEST(sync, waitgroup_zero_waits_for_a_waiter_between_check_and_queue)
+{
+	spinlock_t *wl = (spinlock_t *)&zero_wg.wait_lock;
+
+	if (num_cpu() < 2) {
+		printk("    (skipped: needs two CPUs)\n");
+		return;
+	}
+	wg_add(&zero_wg, 1);
+	ASSERT_GT(go(zero_doner, NULL), 0);
+	for (int i = 0; i < 1000 && !flag_get(&zero_started); i++)
+		sleep_ns(1000000);
+	ASSERT_TRUE(flag_get(&zero_started));
+
+	spin_lock(wl);
+	flag_set(&zero_go);
+	bool in_done = spin_for(&zero_in_done, 100000000);
+	bool early = in_done && spin_for(&zero_returned, 2000000);
+
+	spin_unlock(wl);
+	if (!in_done)
+		printk("    (skipped: the other task did not run within 100 ms)\n");
+	EXPECT_FALSE(early);
+	for (int i = 0; i < 1000 && !flag_get(&zero_returned); i++)
+		sleep_ns(1000000);
+	EXPECT_TRUE(flag_get(&zero_returned));
+	wg_wait(&zero_wg);
 }
 
 /* ---- preemption, stealing, timers ---- */
