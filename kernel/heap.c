@@ -144,7 +144,10 @@ static inline unsigned int size_class(size_t size)
 				     HEAP_LARGE_SIZE_DIV];
 }
 
-/* This CPU's cache, or NULL without a P. Interrupts masked. */
+/* This CPU's cache, or NULL without a P. Interrupts masked. Every CPU
+ * has its struct cpu (arch_cpu_set_self) before it first allocates: the
+ * boot CPU from sched_early_init, the first call of kernel_main; so with
+ * per-CPU ops there is no NULL CPU to test for. */
 static inline struct heap_cache *this_cache(void)
 {
 #ifdef ARCH_HAS_CPU_OPS
